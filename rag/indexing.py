@@ -1,0 +1,197 @@
+"""Build and incrementally update the on-disk index."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rag.chunking import TOKENIZER_NAME, TokenChunker
+from rag.errors import DocumentNotFound, IndexMismatch, IndexNotFound
+from rag.store import (
+    DocRecord,
+    Manifest,
+    all_vectors,
+    empty_vectors,
+    load_snapshot,
+    publish,
+    read_manifest,
+    write_lock,
+)
+from rag.types import Article, Chunk
+
+if TYPE_CHECKING:
+    from rag.protocols import Embedder
+    from rag.settings import Settings
+
+
+@dataclass
+class IndexReport:
+    """What an indexing run did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    embedded_chunks: int = 0
+    total_chunks: int = 0
+    generation: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        return (
+            f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
+            f"unchanged {len(self.unchanged)}; embedded {self.embedded_chunks} chunks; "
+            f"index holds {self.total_chunks} chunks"
+        )
+
+
+def expected_manifest(settings: Settings, model_id: str, weights_sha256: str | None, dimension: int) -> Manifest:
+    """The manifest an index built now with these settings would carry."""
+    return Manifest(
+        model_id=model_id,
+        weights_sha256=weights_sha256,
+        dimension=dimension,
+        tokenizer=TOKENIZER_NAME,
+        chunk_tokens=settings.chunk_tokens,
+        chunk_overlap=settings.chunk_overlap,
+        index_faq=settings.index_faq,
+    )
+
+
+def check_compatible(found: Manifest, wanted: Manifest) -> None:
+    """Raise ``IndexMismatch`` naming every difference and the fix."""
+    fields = ("format_version", "model_id", "weights_sha256", "dimension", "tokenizer",
+              "chunk_tokens", "chunk_overlap", "index_faq", "normalized", "metric")
+    diffs = [
+        f"{name}: index has {getattr(found, name)!r}, settings want {getattr(wanted, name)!r}"
+        for name in fields
+        if getattr(found, name) != getattr(wanted, name)
+    ]
+    if diffs:
+        raise IndexMismatch(
+            "the index was built with different settings (" + "; ".join(diffs) + "). "
+            "Rebuild it with `rag index --rebuild` or restore the settings it was built with."
+        )
+
+
+def make_chunker(settings: Settings, embedder: Embedder) -> TokenChunker:
+    """The chunker for these settings, bounded by the embedder's own window."""
+    return TokenChunker(
+        settings.chunk_tokens,
+        settings.chunk_overlap,
+        window=embedder.max_tokens,
+        window_counter=embedder.count_tokens,
+        index_faq=settings.index_faq,
+    )
+
+
+def update_index(
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    upsert: Sequence[Article] = (),
+    remove: Iterable[str] = (),
+    prune_sources: Sequence[Path] = (),
+    rebuild: bool = False,
+    progress: bool = False,
+) -> IndexReport:
+    """Upsert articles, remove doc ids, and drop documents that vanished from ``prune_sources``.
+
+    Only new or changed documents are chunked and embedded; everything else keeps its vectors.
+    The result is published atomically; a crash leaves the previous index live.
+    """
+    index_dir = settings.index_dir
+    wanted = expected_manifest(settings, embedder.model_id, embedder.weights_sha256, embedder.dimension)
+    with write_lock(index_dir):
+        docs: dict[str, DocRecord] = {}
+        chunks: dict[int, Chunk] = {}
+        vectors: dict[int, object] = {}
+        if not rebuild:
+            try:
+                check_compatible(read_manifest(index_dir), wanted)
+                snap = load_snapshot(index_dir)
+                docs, chunks, vectors = dict(snap.documents), dict(snap.chunks), dict(all_vectors(snap.vectors))
+            except IndexNotFound:
+                pass
+        report = IndexReport()
+        doomed = set(remove)
+        missing = [d for d in doomed if d not in docs]
+        if missing:
+            raise DocumentNotFound(f"no document with id {missing[0]!r} in the index")
+        incoming = {a.doc_id: a for a in upsert}
+        roots = [p.resolve() for p in prune_sources]
+        for doc_id, rec in docs.items():
+            if doc_id not in incoming and rec.source and _under(Path(rec.source), roots):
+                doomed.add(doc_id)
+        todo: list[Article] = []
+        for doc_id, art in incoming.items():
+            old = docs.get(doc_id)
+            if old is not None and old.sha256 == art.sha256:
+                report.unchanged.append(doc_id)
+                continue
+            if old is None:
+                report.added.append(doc_id)
+            else:
+                report.updated.append(doc_id)
+                doomed.add(doc_id)
+            todo.append(art)
+        for doc_id in sorted(doomed):
+            if doc_id not in incoming:
+                report.removed.append(doc_id)
+            docs.pop(doc_id, None)
+        for cid in [cid for cid, c in chunks.items() if c.doc_id in doomed]:
+            chunks.pop(cid)
+            vectors.pop(cid, None)
+        report.unchanged.extend(d for d in docs if d not in incoming and d not in report.unchanged)
+        new_chunks = _chunk_all(make_chunker(settings, embedder), todo, start_id=max(chunks, default=-1) + 1)
+        if new_chunks:
+            fresh = embedder.embed([c.text for c in new_chunks], progress=progress)
+            for c, v in zip(new_chunks, fresh, strict=True):
+                chunks[c.chunk_id] = c
+                vectors[c.chunk_id] = v
+        for art in todo:
+            docs[art.doc_id] = _record(art)
+        report.embedded_chunks = len(new_chunks)
+        report.total_chunks = len(chunks)
+        if not report.changed and not rebuild and (index_dir / "CURRENT").exists():
+            return report
+        wanted.documents = {d: r.sha256 for d, r in sorted(docs.items())}
+        final = publish(index_dir, wanted, docs, chunks, _to_faiss(embedder.dimension, vectors))
+        report.generation = final.name
+        return report
+
+
+def _chunk_all(chunker: TokenChunker, articles: Sequence[Article], start_id: int) -> list[Chunk]:
+    from dataclasses import replace
+
+    out: list[Chunk] = []
+    for art in articles:
+        for c in chunker.chunk(art):
+            out.append(replace(c, chunk_id=start_id + len(out)))
+    return out
+
+
+def _record(a: Article) -> DocRecord:
+    return DocRecord(a.doc_id, a.title, a.sha256, a.source, a.date, a.text, a.body_start, a.body_end,
+                     a.faq, a.disclaimer)
+
+
+def _to_faiss(dimension: int, vectors: dict[int, object]) -> object:
+    import numpy as np
+
+    index = empty_vectors(dimension)
+    if vectors:
+        ids = np.fromiter(vectors.keys(), dtype=np.int64)
+        mat = np.ascontiguousarray(np.stack([vectors[int(i)] for i in ids]), dtype=np.float32)
+        index.add_with_ids(mat, ids)
+    return index
+
+
+def _under(path: Path, roots: Sequence[Path]) -> bool:
+    path = path.resolve()
+    return any(path == r or r in path.parents for r in roots)

@@ -1,0 +1,148 @@
+"""The one pipeline every front end calls: load the index once, search, answer, update."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rag import answering
+from rag.errors import EmptyQuestion, QuestionTooLong
+from rag.indexing import IndexReport, check_compatible, expected_manifest, update_index
+from rag.retrieval import BM25Retriever, DenseRetriever, make_hits, reciprocal_rank_fusion, zscore_fusion
+from rag.types import Answer, Article, Hit
+
+if TYPE_CHECKING:
+    from rag.protocols import Embedder
+    from rag.settings import Settings
+    from rag.store import Snapshot
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """An index generation with the retrievers built over it (swapped as a whole)."""
+
+    snapshot: Snapshot
+    dense: DenseRetriever
+    bm25: BM25Retriever
+    titles: dict[str, str]
+
+
+class Pipeline:
+    """Holds the model and the live index; safe to share between threads."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self._loaded: _Loaded | None = None
+        self._lock = threading.RLock()
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedding model, loaded on first use."""
+        if self._embedder is None:
+            with self._lock:
+                if self._embedder is None:
+                    from rag.embedding import SentenceTransformerEmbedder
+
+                    s = self.settings
+                    self._embedder = SentenceTransformerEmbedder(
+                        s.embedding_model, device=s.embedding_device, batch_size=s.embedding_batch_size
+                    )
+        return self._embedder
+
+    @property
+    def loaded(self) -> _Loaded:
+        """The live index, loaded (and checked against the settings) on first use."""
+        cur = self._loaded
+        if cur is None:
+            with self._lock:
+                if self._loaded is None:
+                    self._loaded = self._load()
+                cur = self._loaded
+        return cur
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.loaded.snapshot
+
+    def reload(self) -> None:
+        """Swap in the newest published index; requests in flight keep the old one."""
+        fresh = self._load()
+        with self._lock:
+            self._loaded = fresh
+
+    def _load(self) -> _Loaded:
+        from rag.store import load_snapshot, read_manifest
+
+        e = self.embedder
+        check_compatible(read_manifest(self.settings.index_dir),
+                         expected_manifest(self.settings, e.model_id, e.weights_sha256, e.dimension))
+        snap = load_snapshot(self.settings.index_dir)
+        titles = {d: r.title for d, r in snap.documents.items()}
+        return _Loaded(snap, DenseRetriever(snap, e), BM25Retriever(snap.chunk_order()), titles)
+
+    def validate(self, question: str) -> str:
+        """The question stripped; raises on blank or over-long input."""
+        q = (question or "").strip()
+        if not q:
+            raise EmptyQuestion("the question is empty: ask something about the indexed articles")
+        if len(q) > self.settings.max_question_chars:
+            raise QuestionTooLong(
+                f"the question has {len(q)} characters; the limit is {self.settings.max_question_chars}"
+            )
+        return q
+
+    def search(self, question: str, k: int | None = None, timings: dict[str, float] | None = None) -> list[Hit]:
+        """Rank chunks for a question with the configured retrievers and fusion."""
+        q = self.validate(question)
+        s = self.settings
+        k = k or s.top_k
+        timings = {} if timings is None else timings
+        loaded = self.loaded
+        t0 = time.perf_counter()
+        dense = loaded.dense.scores(q, s.candidates) if s.retrieval in ("hybrid", "dense") else []
+        t1 = time.perf_counter()
+        bm25 = loaded.bm25.scores(q, s.candidates) if s.retrieval in ("hybrid", "bm25") else []
+        t2 = time.perf_counter()
+        runs, weights = (dense, bm25), (s.dense_weight, s.bm25_weight)
+        fused = zscore_fusion(runs, weights) if s.fusion == "zscore" else reciprocal_rank_fusion(runs, weights, s.rrf_k)
+        hits = make_hits(loaded.snapshot, fused, dense, bm25, k)
+        timings.update(dense_ms=(t1 - t0) * 1e3, bm25_ms=(t2 - t1) * 1e3, fuse_ms=(time.perf_counter() - t2) * 1e3)
+        return hits
+
+    def answer(self, question: str, k: int | None = None) -> Answer:
+        """Retrieve, pick the supporting sentences, cite them, or abstain."""
+        t0 = time.perf_counter()
+        q = self.validate(question)
+        timings: dict[str, float] = {}
+        hits = self.search(q, k, timings)
+        t1 = time.perf_counter()
+        qvec = self.embedder.embed([q])[0]
+        cands = answering.score_candidates(qvec, answering.candidate_sentences(hits), self.embedder)
+        sel = answering.select(cands, max_sentences=self.settings.answer_sentences)
+        timings["answer_ms"] = (time.perf_counter() - t1) * 1e3
+        timings["total_ms"] = (time.perf_counter() - t0) * 1e3
+        if not sel.sentences or sel.evidence < self.settings.abstain_threshold:
+            return Answer(q, answering.ABSTAIN_MESSAGE, True, (), None, tuple(hits), timings)
+        text, cites = answering.compose(sel, self.loaded.titles)
+        return Answer(q, text, False, cites, None, tuple(hits), timings)
+
+    def update(
+        self,
+        *,
+        upsert: Sequence[Article] = (),
+        remove: Sequence[str] = (),
+        prune_sources: Sequence[Path] = (),
+        rebuild: bool = False,
+        progress: bool = False,
+    ) -> IndexReport:
+        """Change the index on disk atomically, then serve the new generation."""
+        report = update_index(self.settings, self.embedder, upsert=upsert, remove=remove,
+                              prune_sources=prune_sources, rebuild=rebuild, progress=progress)
+        if report.changed or rebuild or self._loaded is not None:
+            self.reload()
+        return report

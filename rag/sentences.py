@@ -1,0 +1,62 @@
+"""Sentence and paragraph segmentation that keeps character offsets."""
+
+from __future__ import annotations
+
+import re
+
+# A boundary: terminal punctuation (plus closing quotes/brackets), whitespace, then something
+# that can open a sentence. Abbreviations are filtered afterwards.
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+_PARAGRAPH = re.compile(r"\n\s*\n")
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof sr jr st mt ft vs etc e.g i.e u.s u.k u.n no gen col lt sgt capt gov sen rep "
+    "jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co corp fig al approx dept est".split()
+)
+
+
+def paragraph_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Non-blank paragraphs of ``text[start:end]`` as (start, end) offsets, whitespace trimmed."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for m in _PARAGRAPH.finditer(text, start, end):
+        spans.extend(_trim(text, pos, m.start()))
+        pos = m.end()
+    spans.extend(_trim(text, pos, end))
+    return spans
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentences of ``text[start:end]`` as (start, end) offsets; never crosses a paragraph break."""
+    spans: list[tuple[int, int]] = []
+    for p_start, p_end in paragraph_spans(text, start, end):
+        pos = p_start
+        for m in _BOUNDARY.finditer(text, p_start, p_end):
+            if _is_abbreviation(text, pos, m.start()):
+                continue
+            cut = m.end() - (len(m.group(0)) - len(m.group(0).rstrip()))
+            spans.extend(_trim(text, pos, cut))
+            pos = m.end()
+        spans.extend(_trim(text, pos, p_end))
+    return spans
+
+
+def _is_abbreviation(text: str, sent_start: int, dot: int) -> bool:
+    if text[dot] != ".":
+        return False
+    word_start = dot
+    while word_start > sent_start and not text[word_start - 1].isspace():
+        word_start -= 1
+    word = text[word_start:dot].lower().lstrip("(\"'“‘")
+    if word in _ABBREVIATIONS:
+        return True
+    # Initials such as "J." or "U.S." (a single letter before the dot).
+    return len(word) == 1 and word.isalpha() or bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))
+
+
+def _trim(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return [(start, end)] if end > start else []

