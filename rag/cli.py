@@ -134,8 +134,18 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + " ..."
 
 
+def _register_front_ends() -> None:
+    """``rag eval`` and ``rag serve`` live beside their packages; both import lazily."""
+    from api.cli import serve_cmd
+    from eval.cli import eval_cmd
+
+    app.command("serve")(domain_errors(serve_cmd))
+    app.command("eval")(domain_errors(eval_cmd))
+
+
 def main() -> None:
     """Entry point of ``rag``."""
+    _register_front_ends()
     app()
 
 

@@ -80,8 +80,8 @@ class SentenceTransformerEmbedder:
             raise ModelUnavailable(f"cannot load embedding model {self.ref.location!r}: {e}") from e
         self.model_id = self.ref.model_id
         self.weights_sha256 = self.ref.weights_sha256
-        self.dimension = int(self._model.get_embedding_dimension())
-        self.max_tokens = int(self._model.max_seq_length)
+        self.dimension = int(self._model.get_embedding_dimension() or 0)
+        self.max_tokens = int(self._model.max_seq_length or 512)
         self.batch_size = batch_size
         # The fast tokenizer without truncation, so over-long texts are counted, not clipped.
         import copy

@@ -13,6 +13,7 @@ from rag.store import (
     DocRecord,
     Manifest,
     all_vectors,
+    collect_garbage,
     empty_vectors,
     load_snapshot,
     publish,
@@ -22,6 +23,9 @@ from rag.store import (
 from rag.types import Article, Chunk
 
 if TYPE_CHECKING:
+    import faiss
+    import numpy as np
+
     from rag.protocols import Embedder
     from rag.settings import Settings
 
@@ -108,9 +112,10 @@ def update_index(
     index_dir = settings.index_dir
     wanted = expected_manifest(settings, embedder.model_id, embedder.weights_sha256, embedder.dimension)
     with write_lock(index_dir):
+        collect_garbage(index_dir)  # what a killed writer left behind
         docs: dict[str, DocRecord] = {}
         chunks: dict[int, Chunk] = {}
-        vectors: dict[int, object] = {}
+        vectors: dict[int, np.ndarray] = {}
         if not rebuild:
             try:
                 check_compatible(read_manifest(index_dir), wanted)
@@ -181,7 +186,7 @@ def _record(a: Article) -> DocRecord:
                      a.faq, a.disclaimer)
 
 
-def _to_faiss(dimension: int, vectors: dict[int, object]) -> object:
+def _to_faiss(dimension: int, vectors: dict[int, np.ndarray]) -> faiss.Index:
     import numpy as np
 
     index = empty_vectors(dimension)

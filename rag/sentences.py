@@ -9,7 +9,7 @@ import re
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st mt ft vs etc e.g i.e u.s u.k u.n no gen col lt sgt capt gov sen rep "
+    "mr mrs ms dr prof sr jr st mt ft vs etc e.g i.e u.s u.k u.n gen col lt sgt capt gov sen rep "
     "jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co corp fig al approx dept est".split()
 )
 
@@ -48,10 +48,12 @@ def _is_abbreviation(text: str, sent_start: int, dot: int) -> bool:
     while word_start > sent_start and not text[word_start - 1].isspace():
         word_start -= 1
     word = text[word_start:dot].lower().lstrip("(\"'“‘")
+    if word == "no":  # "No. 5" is an abbreviation, a bare "No." answer is a sentence
+        return text[dot + 1 : dot + 3].strip()[:1].isdigit()
     if word in _ABBREVIATIONS:
         return True
     # Initials such as "J." or "U.S." (a single letter before the dot).
-    return len(word) == 1 and word.isalpha() or bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))
+    return (len(word) == 1 and word.isalpha()) or bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))
 
 
 def _trim(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -145,8 +145,8 @@ def empty_vectors(dimension: int) -> faiss.Index:
     return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
 
 
-def all_vectors(index: faiss.Index) -> dict[int, np.ndarray]:
-    """Every stored vector keyed by its chunk id."""
+def all_vectors(index: Any) -> dict[int, np.ndarray]:
+    """Every stored vector keyed by its chunk id (``index`` is an ``IndexIDMap2``)."""
     import faiss
 
     if index.ntotal == 0:
@@ -199,13 +199,17 @@ def publish(
     _fsync(pointer_tmp)
     os.replace(pointer_tmp, index_dir / "CURRENT")
     _fsync(index_dir)
-    _collect_garbage(index_dir, keep={name})
+    collect_garbage(index_dir, keep={name})
     return final
 
 
-def _collect_garbage(index_dir: Path, keep: set[str]) -> None:
+def collect_garbage(index_dir: Path, keep: set[str] | None = None) -> None:
     """Drop unfinished writes and all but the newest two generations (readers hold theirs in memory)."""
     gens = index_dir / "generations"
+    if not gens.is_dir():
+        return
+    live = current_generation(index_dir)
+    keep = (keep or set()) | ({live.name} if live else set())
     for stale in gens.glob(".tmp-*"):
         shutil.rmtree(stale, ignore_errors=True)
     for stale in index_dir.glob(".CURRENT.*"):

@@ -31,3 +31,11 @@ def plain_article(doc_id: str, text: str, source: str = "") -> Article:
     """An article whose whole text is body (no FAQ), for tests that don't exercise parsing."""
     return Article(doc_id=doc_id, title=text.split(".")[0][:60], text=text, body_start=0, body_end=len(text),
                    sha256=hashlib.sha256(text.encode()).hexdigest(), source=source)
+
+
+@pytest.fixture(scope="session")
+def real_embedder():  # type: ignore[no-untyped-def]
+    """The bundled all-MiniLM-L6-v2, loaded once per test session (offline)."""
+    from rag.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()

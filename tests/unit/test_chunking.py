@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 
 import pytest
 
@@ -67,10 +68,10 @@ def test_chunks_respect_token_budget_and_cover_every_sentence() -> None:
 
 def test_consecutive_chunks_overlap_by_whole_sentences() -> None:
     chunks = chunker(size=60, overlap=25, window=10_000).chunk(make_article(sentences(30, words=3)))
-    shared = [a.end > b.start for a, b in zip(chunks, chunks[1:], strict=False)]
+    shared = [a.end > b.start for a, b in itertools.pairwise(chunks)]
     assert all(shared)
     no_overlap = chunker(size=60, overlap=0, window=10_000).chunk(make_article(sentences(30, words=3)))
-    assert all(a.end <= b.start for a, b in zip(no_overlap, no_overlap[1:], strict=False))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(no_overlap))
 
 
 def test_sentence_longer_than_budget_is_cut_at_token_boundaries() -> None:

@@ -1,0 +1,26 @@
+"""``rag serve``: run the API and chat page with uvicorn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+Host = Annotated[str | None, typer.Option("--host", help="Interface to bind (env RAG_HOST; default 127.0.0.1).")]
+Port = Annotated[int | None, typer.Option("--port", min=1, max=65535, help="Port (env RAG_PORT; default 8000).")]
+IndexDir = Annotated[Path | None, typer.Option("--index-dir", help="Index folder (env RAG_INDEX_DIR).")]
+LogLevel = Annotated[str, typer.Option("--log-level", help="uvicorn log level.")]
+
+
+def serve_cmd(host: Host = None, port: Port = None, index_dir: IndexDir = None, log_level: LogLevel = "info") -> None:
+    """Serve the HTTP API and the chat page (the model and index load in the background; see /readyz)."""
+    import uvicorn
+
+    from api.app import create_app
+    from rag.cli import load_settings
+
+    settings = load_settings(index_dir, host=host, port=port)
+    typer.echo(f"serving http://{settings.host}:{settings.port}/ (index: {settings.index_dir})", err=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level,
+                timeout_graceful_shutdown=5)

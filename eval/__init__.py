@@ -1,0 +1,1 @@
+"""Evaluation: pure metric functions and the harness that wires data, pipeline and metrics."""

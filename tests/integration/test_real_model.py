@@ -1,0 +1,40 @@
+"""The hard guarantees with the real bundled model and tokenizer."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.embedding import SentenceTransformerEmbedder
+from rag.indexing import make_chunker
+from rag.loaders import load_paths, load_qa_jsonl
+from rag.settings import BUNDLED_MODEL_SHA256, Settings
+from tests.conftest import SEEDS, SHARED_DATA
+
+pytestmark = pytest.mark.integration
+
+
+def test_bundled_model_is_verified_and_offline(real_embedder: SentenceTransformerEmbedder) -> None:
+    assert real_embedder.weights_sha256 == BUNDLED_MODEL_SHA256
+    assert real_embedder.dimension == 384 and real_embedder.max_tokens == 256
+    vecs = real_embedder.embed(["North Korea held a parade.", "A parade took place in Pyongyang."])
+    assert abs(float((vecs**2).sum(axis=1)[0]) - 1.0) < 1e-5
+    assert float(vecs[0] @ vecs[1]) > 0.5
+
+
+@pytest.mark.parametrize("chunk_tokens", [200, 256, 400])
+def test_every_seed_chunk_fits_the_model_window(real_embedder: SentenceTransformerEmbedder, chunk_tokens: int) -> None:
+    settings = Settings(chunk_tokens=chunk_tokens, chunk_overlap=32)
+    chunker = make_chunker(settings, real_embedder)
+    chunks = [c for a in load_paths([SEEDS]) for c in chunker.chunk(a)]
+    counts = real_embedder.count_tokens([c.text for c in chunks])
+    assert chunks and max(counts) <= real_embedder.max_tokens
+
+
+def test_every_shared_dataset_chunk_fits_the_model_window(real_embedder: SentenceTransformerEmbedder) -> None:
+    files = sorted(SHARED_DATA.glob("*/*.jsonl"))
+    if not files:
+        pytest.skip(f"shared evaluation data not found under {SHARED_DATA}")
+    chunker = make_chunker(Settings(chunk_tokens=400, chunk_overlap=40), real_embedder)
+    texts = [c.text for f in files for a, _ in load_qa_jsonl(f) for c in chunker.chunk(a)]
+    assert len(texts) > 500
+    assert max(real_embedder.count_tokens(texts)) <= real_embedder.max_tokens
