@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 QUESTION ?= Why is China concerned about a Russia-North Korea arms deal?
 
-.PHONY: install run index ask test lint typecheck bench clean
+.PHONY: install run index ask browser test lint typecheck bench clean
 
 install: $(STAMP)
 
@@ -20,10 +20,22 @@ $(STAMP): pyproject.toml
 index: install
 	$(BIN)/rag index seeds
 
+# Serves the API and chat page on http://127.0.0.1:8000 (HOST/PORT to change; the model loads in ~5 s).
+HOST ?= 127.0.0.1
+PORT ?= 8000
 run: index
+	$(BIN)/rag serve --host $(HOST) --port $(PORT)
+
+ask: index
 	$(BIN)/ask "$(QUESTION)"
 
-test: install
+# Debian's chromium for the browser tests (never a Playwright browser download). Needs root; when it
+# cannot be installed the browser tests skip with the reason instead of failing.
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+		|| echo "warning: could not install chromium; the browser tests will be skipped"
+
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/mypy rag api eval
 	$(BIN)/pytest

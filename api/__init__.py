@@ -1,0 +1,1 @@
+"""HTTP front end: thin FastAPI routes over ``rag.pipeline.Pipeline`` plus the chat page (``create_app``)."""

@@ -22,5 +22,6 @@ def serve_cmd(host: Host = None, port: Port = None, index_dir: IndexDir = None, 
 
     settings = load_settings(index_dir, host=host, port=port)
     typer.echo(f"serving http://{settings.host}:{settings.port}/ (index: {settings.index_dir})", err=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level,
-                timeout_graceful_shutdown=5)
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level=log_level, timeout_graceful_shutdown=5
+    )

@@ -6,13 +6,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.sentences import sentence_spans
+from rag.fusion import zscore_fusion
 from rag.types import Citation, Hit
 
 if TYPE_CHECKING:
-    import numpy as np
-
-    from rag.protocols import Embedder
+    from rag.retrieval import HybridRetriever, QueryScores
 
 ABSTAIN_MESSAGE = "The indexed articles don't contain an answer to that question."
 
@@ -22,9 +20,12 @@ class Candidate:
     """A sentence of a retrieved chunk, located in its source document."""
 
     hit: Hit
+    row: int
     start: int
     end: int
     text: str
+    cos: float
+    bm25: float
     score: float = 0.0
 
 
@@ -36,41 +37,44 @@ class Selection:
     evidence: float
 
 
-def candidate_sentences(hits: Sequence[Hit]) -> list[Candidate]:
-    """Unique non-question sentences of the hits, tagged with the best-ranked hit holding them."""
-    seen: set[tuple[str, int]] = set()
-    out: list[Candidate] = []
+def candidates(hits: Sequence[Hit], retriever: HybridRetriever, qs: QueryScores,
+               *, cos_weight: float = 1.0, bm25_weight: float = 1.0) -> list[Candidate]:
+    """Statement sentences of the hits scored by fused cosine and BM25 against the question."""
+    idx = retriever.sentences
+    row_of = {c.chunk_id: i for i, c in enumerate(retriever.chunks)}
+    seen: set[int] = set()
+    picked: list[tuple[Hit, int]] = []
     for hit in hits:
-        c = hit.chunk
-        for s, e in sentence_spans(c.text):
-            text = c.text[s:e]
-            key = (c.doc_id, c.start + s)
-            if key in seen or text.rstrip("\"'”’)").endswith("?") or len(text.split()) < 3:
+        for r in retriever.sentence_rows(row_of[hit.chunk.chunk_id]).tolist():
+            if r in seen or idx.is_question[r] or len(idx.texts[r].split()) < 3:
                 continue
-            seen.add(key)
-            out.append(Candidate(hit, c.start + s, c.start + e, text))
-    return out
-
-
-def score_candidates(question_vec: np.ndarray, cands: Sequence[Candidate], embedder: Embedder) -> list[Candidate]:
-    """Cosine similarity of each sentence to the question with the bi-encoder."""
-    from dataclasses import replace
-
-    if not cands:
+            seen.add(r)
+            picked.append((hit, r))
+    if not picked:
         return []
-    vecs = embedder.embed([c.text for c in cands])
-    sims = vecs @ question_vec.reshape(-1)
-    return [replace(c, score=float(s)) for c, s in zip(cands, sims, strict=True)]
+    import numpy as np
+
+    rows = np.array([r for _, r in picked])
+    cos, lex = qs.sentence_cos[rows], qs.sentence_bm25[rows]
+    fused = zscore_fusion([cos, lex], [cos_weight, bm25_weight])
+    return [
+        Candidate(hit, r, idx.rows[r].start, idx.rows[r].end, idx.texts[r], float(c), float(b), float(f))
+        for (hit, r), c, b, f in zip(picked, cos, lex, fused, strict=True)
+    ]
 
 
-def select(cands: Sequence[Candidate], *, max_sentences: int, margin: float = 0.08) -> Selection:
-    """The best sentence plus up to ``max_sentences - 1`` others scoring within ``margin`` of it."""
+def select(cands: Sequence[Candidate], *, max_sentences: int, margin: float = 0.5) -> Selection:
+    """The best sentence plus up to ``max_sentences - 1`` others within ``margin`` (in z units) of it.
+
+    The evidence that gates abstention is the best raw cosine among the candidates: unlike the
+    fused score it is on an absolute scale, comparable across questions and corpora.
+    """
     if not cands:
         return Selection((), 0.0)
     ranked = sorted(cands, key=lambda c: -c.score)
     best = ranked[0]
     chosen = [best] + [c for c in ranked[1:max_sentences] if c.score >= best.score - margin]
-    return Selection(tuple(chosen), best.score)
+    return Selection(tuple(chosen), max(c.cos for c in cands))
 
 
 def compose(selection: Selection, titles: Mapping[str, str]) -> tuple[str, tuple[Citation, ...]]:
@@ -85,5 +89,5 @@ def compose(selection: Selection, titles: Mapping[str, str]) -> tuple[str, tuple
         parts.append(f"{c.text} [{n}]")
         ch = c.hit.chunk
         cites.append(Citation(n, ch.doc_id, titles.get(ch.doc_id, ch.doc_id), ch.chunk_id, c.text,
-                              c.start, c.end, round(c.score, 4)))
+                              c.start, c.end, round(c.cos, 4)))
     return " ".join(parts), tuple(cites)

@@ -31,7 +31,8 @@ def get_encoding() -> tiktoken.Encoding:
 class _Piece:
     start: int
     end: int
-    tokens: int
+    tokens: int  # cl100k tokens
+    pieces: int  # the model's word pieces, special tokens excluded
 
 
 class TokenChunker:
@@ -70,11 +71,11 @@ class TokenChunker:
 
     def _pieces(self, text: str, start: int, end: int) -> list[_Piece]:
         enc = get_encoding()
-        pieces: list[_Piece] = []
+        spans: list[tuple[int, int, int]] = []
         for s, e in sentence_spans(text, start, end):
             toks = enc.encode_ordinary(text[s:e])
             if len(toks) <= self.size:
-                pieces.append(_Piece(s, e, len(toks)))
+                spans.append((s, e, len(toks)))
                 continue
             # An over-long sentence: cut at token boundaries (offsets from tiktoken).
             _, offsets = enc.decode_with_offsets(toks)
@@ -82,16 +83,25 @@ class TokenChunker:
                 a = s + offsets[i]
                 b = s + offsets[i + self.size] if i + self.size < len(toks) else e
                 if b > a:
-                    pieces.append(_Piece(a, b, min(self.size, len(toks) - i)))
-        return pieces
+                    spans.append((a, b, min(self.size, len(toks) - i)))
+        if not spans:
+            return []
+        # Word pieces per sentence, so packing can respect the model window as well as the budget.
+        counts = self.window_counter([text[a:b] for a, b, _ in spans])
+        base = self.window_counter([""])[0]  # special tokens the model adds to every input
+        return [_Piece(a, b, t, max(0, n - base)) for (a, b, t), n in zip(spans, counts, strict=True)]
 
     def _pack(self, text: str, pieces: list[_Piece]) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
         i = 0
+        room = self.window - self.window_counter([""])[0]
         while i < len(pieces):
-            total, j = 0, i
-            while j < len(pieces) and (j == i or total + pieces[j].tokens <= self.size):
+            total, wp, j = 0, 0, i
+            while j < len(pieces) and (
+                j == i or (total + pieces[j].tokens <= self.size and wp + pieces[j].pieces <= room)
+            ):
                 total += pieces[j].tokens
+                wp += pieces[j].pieces
                 j += 1
             spans.append((pieces[i].start, pieces[j - 1].end))
             if j >= len(pieces):

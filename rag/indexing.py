@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.chunking import TOKENIZER_NAME, TokenChunker
+from rag.docstore import DocRecord
 from rag.errors import DocumentNotFound, IndexMismatch, IndexNotFound
+from rag.sentences import sentence_spans
 from rag.store import (
-    DocRecord,
     Manifest,
     all_vectors,
     collect_garbage,
@@ -20,7 +21,7 @@ from rag.store import (
     read_manifest,
     write_lock,
 )
-from rag.types import Article, Chunk
+from rag.types import Article, Chunk, Sentence
 
 if TYPE_CHECKING:
     import faiss
@@ -116,11 +117,15 @@ def update_index(
         docs: dict[str, DocRecord] = {}
         chunks: dict[int, Chunk] = {}
         vectors: dict[int, np.ndarray] = {}
+        sents: dict[int, Sentence] = {}
+        sent_vecs: dict[int, np.ndarray] = {}
         if not rebuild:
             try:
                 check_compatible(read_manifest(index_dir), wanted)
                 snap = load_snapshot(index_dir)
                 docs, chunks, vectors = dict(snap.documents), dict(snap.chunks), dict(all_vectors(snap.vectors))
+                sents = dict(snap.sentences)
+                sent_vecs = dict(zip(sorted(sents), snap.sentence_vectors, strict=True))
             except IndexNotFound:
                 pass
         report = IndexReport()
@@ -152,13 +157,22 @@ def update_index(
         for cid in [cid for cid, c in chunks.items() if c.doc_id in doomed]:
             chunks.pop(cid)
             vectors.pop(cid, None)
+        for sid in [sid for sid, x in sents.items() if x.doc_id in doomed]:
+            sents.pop(sid)
+            sent_vecs.pop(sid, None)
         report.unchanged.extend(d for d in docs if d not in incoming and d not in report.unchanged)
         new_chunks = _chunk_all(make_chunker(settings, embedder), todo, start_id=max(chunks, default=-1) + 1)
+        texts = {a.doc_id: a.text for a in todo}
+        new_sents = _sentences_of(new_chunks, texts, max(sents, default=-1) + 1)
         if new_chunks:
             fresh = embedder.embed([c.text for c in new_chunks], progress=progress)
             for c, v in zip(new_chunks, fresh, strict=True):
                 chunks[c.chunk_id] = c
                 vectors[c.chunk_id] = v
+            fresh = embedder.embed([texts[x.doc_id][x.start : x.end] for x in new_sents], progress=progress)
+            for x, v in zip(new_sents, fresh, strict=True):
+                sents[x.sent_id] = x
+                sent_vecs[x.sent_id] = v
         for art in todo:
             docs[art.doc_id] = _record(art)
         report.embedded_chunks = len(new_chunks)
@@ -166,7 +180,8 @@ def update_index(
         if not report.changed and not rebuild and (index_dir / "CURRENT").exists():
             return report
         wanted.documents = {d: r.sha256 for d, r in sorted(docs.items())}
-        final = publish(index_dir, wanted, docs, chunks, _to_faiss(embedder.dimension, vectors))
+        sent_matrix = _stack([sent_vecs[i] for i in sorted(sents)], embedder.dimension)
+        final = publish(index_dir, wanted, docs, chunks, _to_faiss(embedder.dimension, vectors), sents, sent_matrix)
         report.generation = final.name
         return report
 
@@ -179,6 +194,26 @@ def _chunk_all(chunker: TokenChunker, articles: Sequence[Article], start_id: int
         for c in chunker.chunk(art):
             out.append(replace(c, chunk_id=start_id + len(out)))
     return out
+
+
+def _sentences_of(chunks: Sequence[Chunk], texts: dict[str, str], start_id: int) -> list[Sentence]:
+    """Unique sentence spans inside the chunks (overlapping chunks share sentences)."""
+    seen: set[tuple[str, int, int]] = set()
+    out: list[Sentence] = []
+    for c in chunks:
+        for s, e in sentence_spans(texts[c.doc_id], c.start, c.end):
+            if (c.doc_id, s, e) not in seen:
+                seen.add((c.doc_id, s, e))
+                out.append(Sentence(start_id + len(out), c.doc_id, s, e))
+    return out
+
+
+def _stack(rows: list[np.ndarray], dimension: int) -> np.ndarray:
+    import numpy as np
+
+    if not rows:
+        return np.zeros((0, dimension), dtype=np.float32)
+    return np.ascontiguousarray(np.stack(rows), dtype=np.float32)
 
 
 def _record(a: Article) -> DocRecord:

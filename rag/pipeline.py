@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from rag import answering
 from rag.errors import EmptyQuestion, QuestionTooLong
 from rag.indexing import IndexReport, check_compatible, expected_manifest, update_index
-from rag.retrieval import BM25Retriever, DenseRetriever, make_hits, reciprocal_rank_fusion, zscore_fusion
+from rag.retrieval import HybridRetriever, QueryScores
 from rag.types import Answer, Article, Hit
 
 if TYPE_CHECKING:
@@ -26,8 +26,7 @@ class _Loaded:
     """An index generation with the retrievers built over it (swapped as a whole)."""
 
     snapshot: Snapshot
-    dense: DenseRetriever
-    bm25: BM25Retriever
+    retriever: HybridRetriever
     titles: dict[str, str]
 
 
@@ -81,9 +80,11 @@ class Pipeline:
         e = self.embedder
         check_compatible(read_manifest(self.settings.index_dir),
                          expected_manifest(self.settings, e.model_id, e.weights_sha256, e.dimension))
+        from rag.sentence_index import SentenceIndex
+
         snap = load_snapshot(self.settings.index_dir)
         titles = {d: r.title for d, r in snap.documents.items()}
-        return _Loaded(snap, DenseRetriever(snap, e), BM25Retriever(snap.chunk_order()), titles)
+        return _Loaded(snap, HybridRetriever(snap, SentenceIndex(snap)), titles)
 
     def validate(self, question: str) -> str:
         """The question stripped; raises on blank or over-long input."""
@@ -96,39 +97,38 @@ class Pipeline:
             )
         return q
 
-    def search(self, question: str, k: int | None = None, timings: dict[str, float] | None = None) -> list[Hit]:
-        """Rank chunks for a question with the configured retrievers and fusion."""
-        q = self.validate(question)
-        s = self.settings
-        k = k or s.top_k
-        timings = {} if timings is None else timings
+    def search(self, question: str, k: int | None = None) -> list[Hit]:
+        """Rank chunks for a question with the configured retrievers, fusion and reranking."""
+        return self._retrieve(self.validate(question), k, {})[1]
+
+    def _retrieve(self, q: str, k: int | None, timings: dict[str, float]) -> tuple[QueryScores, list[Hit]]:
         loaded = self.loaded
         t0 = time.perf_counter()
-        dense = loaded.dense.scores(q, s.candidates) if s.retrieval in ("hybrid", "dense") else []
+        qvec = self.embedder.embed([q])[0]
         t1 = time.perf_counter()
-        bm25 = loaded.bm25.scores(q, s.candidates) if s.retrieval in ("hybrid", "bm25") else []
-        t2 = time.perf_counter()
-        runs, weights = (dense, bm25), (s.dense_weight, s.bm25_weight)
-        fused = zscore_fusion(runs, weights) if s.fusion == "zscore" else reciprocal_rank_fusion(runs, weights, s.rrf_k)
-        hits = make_hits(loaded.snapshot, fused, dense, bm25, k)
-        timings.update(dense_ms=(t1 - t0) * 1e3, bm25_ms=(t2 - t1) * 1e3, fuse_ms=(time.perf_counter() - t2) * 1e3)
-        return hits
+        qs = loaded.retriever.score(q, qvec)
+        hits = loaded.retriever.search(qs, k or self.settings.top_k, self.settings)
+        timings.update(embed_ms=(t1 - t0) * 1e3, retrieve_ms=(time.perf_counter() - t1) * 1e3)
+        return qs, hits
 
     def answer(self, question: str, k: int | None = None) -> Answer:
         """Retrieve, pick the supporting sentences, cite them, or abstain."""
         t0 = time.perf_counter()
         q = self.validate(question)
         timings: dict[str, float] = {}
-        hits = self.search(q, k, timings)
+        loaded = self.loaded
+        timings["load_ms"] = (time.perf_counter() - t0) * 1e3
+        qs, hits = self._retrieve(q, k, timings)
         t1 = time.perf_counter()
-        qvec = self.embedder.embed([q])[0]
-        cands = answering.score_candidates(qvec, answering.candidate_sentences(hits), self.embedder)
-        sel = answering.select(cands, max_sentences=self.settings.answer_sentences)
+        s = self.settings
+        cands = answering.candidates(hits, loaded.retriever, qs, cos_weight=s.answer_dense_weight,
+                                     bm25_weight=s.answer_bm25_weight)
+        sel = answering.select(cands, max_sentences=s.answer_sentences)
         timings["answer_ms"] = (time.perf_counter() - t1) * 1e3
         timings["total_ms"] = (time.perf_counter() - t0) * 1e3
-        if not sel.sentences or sel.evidence < self.settings.abstain_threshold:
+        if not sel.sentences or sel.evidence < s.abstain_threshold:
             return Answer(q, answering.ABSTAIN_MESSAGE, True, (), None, tuple(hits), timings)
-        text, cites = answering.compose(sel, self.loaded.titles)
+        text, cites = answering.compose(sel, loaded.titles)
         return Answer(q, text, False, cites, None, tuple(hits), timings)
 
     def update(

@@ -1,120 +1,109 @@
-"""Dense (FAISS) and lexical (BM25) retrievers and their fusion."""
+"""Hybrid retrieval: a dense and a BM25 candidate pool, fused, reranked by sentences, diversified."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from rag.fusion import rrf_fusion, zscore_fusion
+from rag.lexical import BM25Index
+from rag.mmr import mmr_order
 from rag.types import Chunk, Hit
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from rag.protocols import Embedder
+    from rag.sentence_index import SentenceIndex
+    from rag.settings import Settings
     from rag.store import Snapshot
 
 
 @dataclass(frozen=True)
-class Scored:
-    """A chunk id with one retriever's score."""
+class QueryScores:
+    """Everything scored once per question and shared by retrieval and answering."""
 
-    chunk_id: int
-    score: float
+    qvec: np.ndarray
+    chunk_bm25: np.ndarray  # per chunk row
+    sentence_bm25: np.ndarray  # per sentence row
+    sentence_cos: np.ndarray  # per sentence row
 
 
-class DenseRetriever:
-    """Exact inner-product search over normalised embeddings."""
+class HybridRetriever:
+    """Ranks chunks of one index generation for a question."""
 
-    def __init__(self, snapshot: Snapshot, embedder: Embedder) -> None:
-        self.snapshot = snapshot
-        self.embedder = embedder
+    def __init__(self, snapshot: Snapshot, sentences: SentenceIndex) -> None:
+        import numpy as np
 
-    def scores(self, question: str, n: int, qvec: np.ndarray | None = None) -> list[Scored]:
-        """Top-n chunk ids by cosine similarity."""
-        index = self.snapshot.vectors
-        if index.ntotal == 0:
+        from rag.store import all_vectors
+
+        self.chunks: list[Chunk] = [snapshot.chunks[i] for i in sorted(snapshot.chunks)]
+        vecs = all_vectors(snapshot.vectors)
+        dim = snapshot.manifest.dimension
+        self.vectors = (np.stack([vecs[c.chunk_id] for c in self.chunks]) if self.chunks
+                        else np.zeros((0, dim), dtype=np.float32))
+        self.lexical = BM25Index([c.text for c in self.chunks])
+        self.sentences = sentences
+        self._chunk_sentences = [np.array(sentences.rows_in(c), dtype=np.int64) for c in self.chunks]
+
+    def score(self, question: str, qvec: np.ndarray) -> QueryScores:
+        """Per-row lexical and sentence scores for a question (dense chunk scores come from the pool)."""
+        return QueryScores(qvec, self.lexical.scores(question), self.sentences.lexical.scores(question),
+                           self.sentences.vectors @ qvec)
+
+    def search(self, qs: QueryScores, k: int, settings: Settings) -> list[Hit]:
+        """Top-k hits with every signal's raw score and the fused/reranked score."""
+        import numpy as np
+
+        n = len(self.chunks)
+        if n == 0:
             return []
-        q = self.embedder.embed([question]) if qvec is None else qvec.reshape(1, -1)
-        dist, ids = index.search(q, min(n, index.ntotal))
-        return [Scored(int(i), float(d)) for d, i in zip(dist[0], ids[0], strict=True) if i >= 0]
-
-
-class BM25Retriever:
-    """Okapi BM25 (``bm25s``) over stemmed, stopword-filtered chunk text."""
-
-    def __init__(self, chunks: Sequence[Chunk]) -> None:
-        import bm25s
-        import Stemmer
-
-        self._stemmer = Stemmer.Stemmer("english")
-        self._ids = [c.chunk_id for c in chunks]
-        self._bm25: Any = bm25s.BM25()
-        if chunks:
-            tokens = bm25s.tokenize([c.text for c in chunks], stopwords="en", stemmer=self._stemmer,
-                                    show_progress=False)
-            self._bm25.index(tokens, show_progress=False)
-
-    def scores(self, question: str, n: int) -> list[Scored]:
-        """Top-n chunk ids by BM25 score (only chunks sharing a term with the question)."""
-        import bm25s
-
-        if not self._ids:
+        dense_all = self.vectors @ qs.qvec
+        pool_n = min(settings.candidates, n)
+        use_dense = settings.retrieval in ("hybrid", "dense")
+        use_bm25 = settings.retrieval in ("hybrid", "bm25")
+        pool: set[int] = set()
+        if use_dense:
+            pool.update(np.argpartition(-dense_all, pool_n - 1)[:pool_n].tolist())
+        if use_bm25:
+            lex = qs.chunk_bm25
+            top = np.argpartition(-lex, pool_n - 1)[:pool_n]
+            pool.update(int(i) for i in top if lex[i] > 0)
+        rows = np.array(sorted(pool), dtype=np.int64)
+        if rows.size == 0:
             return []
-        tokens = bm25s.tokenize([question], stopwords="en", stemmer=self._stemmer, show_progress=False,
-                                return_ids=False)
-        if not tokens or not tokens[0]:
-            return []
-        docs, scores = self._bm25.retrieve([tokens[0]], k=min(n, len(self._ids)), show_progress=False,
-                                           n_threads=1)
-        return [Scored(self._ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+        dense, bm25 = dense_all[rows], qs.chunk_bm25[rows]
+        signals = [dense, bm25]
+        weights = [settings.dense_weight if use_dense else 0.0, settings.bm25_weight if use_bm25 else 0.0]
+        if settings.fusion == "zscore":
+            fused = zscore_fusion(signals, weights)
+        else:
+            fused = rrf_fusion(signals, weights, settings.rrf_k)
+        rerank = None
+        final = fused
+        if settings.rerank:
+            best_cos, best_lex = self._best_sentence(rows, qs)
+            rerank = zscore_fusion([fused, best_cos, best_lex],
+                                   [1.0, settings.rerank_dense_weight, settings.rerank_bm25_weight])
+            final = rerank
+        order = mmr_order(final, self.vectors[rows], min(k, rows.size), settings.mmr_lambda)
+        return [
+            Hit(self.chunks[rows[i]], score=float(final[i]), dense=float(dense[i]),
+                bm25=float(bm25[i]), fused=float(fused[i]),
+                rerank=None if rerank is None else float(rerank[i]), rank=r)
+            for r, i in enumerate(order, start=1)
+        ]
 
+    def sentence_rows(self, chunk_row: int) -> np.ndarray:
+        return self._chunk_sentences[chunk_row]
 
-def reciprocal_rank_fusion(
-    runs: Sequence[Sequence[Scored]], weights: Sequence[float], k: int = 60
-) -> dict[int, float]:
-    """Weighted RRF: sum over runs of weight / (k + rank)."""
-    fused: dict[int, float] = {}
-    for run, w in zip(runs, weights, strict=True):
-        for rank, s in enumerate(run, start=1):
-            fused[s.chunk_id] = fused.get(s.chunk_id, 0.0) + w / (k + rank)
-    return fused
+    def _best_sentence(self, rows: np.ndarray, qs: QueryScores) -> tuple[np.ndarray, np.ndarray]:
+        import numpy as np
 
-
-def zscore_fusion(runs: Sequence[Sequence[Scored]], weights: Sequence[float]) -> dict[int, float]:
-    """Weighted sum of per-run z-normalised scores; a chunk a run did not return gets that run's minimum."""
-    import numpy as np
-
-    fused: dict[int, float] = {}
-    normed: list[dict[int, float]] = []
-    floors: list[float] = []
-    for run in runs:
-        if not run:
-            normed.append({})
-            floors.append(0.0)
-            continue
-        vals = np.array([s.score for s in run], dtype=np.float64)
-        mu, sd = float(vals.mean()), float(vals.std()) or 1.0
-        normed.append({s.chunk_id: (s.score - mu) / sd for s in run})
-        floors.append(float((vals.min() - mu) / sd))
-    ids = {cid for n in normed for cid in n}
-    for cid in ids:
-        fused[cid] = sum(w * n.get(cid, f) for n, w, f in zip(normed, weights, floors, strict=True))
-    return fused
-
-
-def make_hits(
-    snapshot: Snapshot,
-    fused: dict[int, float],
-    dense: Sequence[Scored],
-    bm25: Sequence[Scored],
-    k: int,
-) -> list[Hit]:
-    """Top-k hits carrying every retriever's score."""
-    d = {s.chunk_id: s.score for s in dense}
-    b = {s.chunk_id: s.score for s in bm25}
-    order = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-    return [
-        Hit(snapshot.chunks[cid], score=f, dense=d.get(cid), bm25=b.get(cid), fused=f, rank=r)
-        for r, (cid, f) in enumerate(order, start=1)
-    ]
+        best_cos = np.zeros(rows.size)
+        best_lex = np.zeros(rows.size)
+        for j, r in enumerate(rows):
+            srows = self._chunk_sentences[r]
+            if srows.size:
+                best_cos[j] = qs.sentence_cos[srows].max()
+                best_lex[j] = qs.sentence_bm25[srows].max()
+        return best_cos, best_lex

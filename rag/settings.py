@@ -38,16 +38,20 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=100)
     candidates: int = Field(40, ge=1, le=1000, description="Pool each retriever contributes before fusion.")
     retrieval: Literal["hybrid", "dense", "bm25"] = "hybrid"
-    fusion: Literal["rrf", "zscore"] = "rrf"
+    fusion: Literal["rrf", "zscore"] = "zscore"
     dense_weight: float = Field(1.0, ge=0)
     bm25_weight: float = Field(1.0, ge=0)
     rrf_k: int = Field(60, ge=1)
     rerank: bool = True
+    rerank_dense_weight: float = Field(1.0, ge=0, description="Weight of the best sentence's cosine.")
+    rerank_bm25_weight: float = Field(1.0, ge=0, description="Weight of the best sentence's BM25.")
     cross_encoder: str | None = Field(None, description="Path to a cross-encoder model (off by default).")
     mmr_lambda: float = Field(1.0, ge=0, le=1, description="1.0 disables MMR; lower trades relevance for diversity.")
 
     # Answering
     answer_sentences: int = Field(2, ge=1, le=5)
+    answer_dense_weight: float = Field(1.0, ge=0, description="Weight of a sentence's cosine when picking answers.")
+    answer_bm25_weight: float = Field(1.0, ge=0, description="Weight of a sentence's BM25 when picking answers.")
     abstain_threshold: float = Field(0.35, description="Below this evidence score the answer abstains.")
     max_question_chars: int = Field(2000, ge=1)
 

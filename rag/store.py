@@ -18,7 +18,6 @@ import fcntl
 import json
 import os
 import shutil
-import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
@@ -26,31 +25,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.docstore import DocRecord, read_docstore, write_docstore
 from rag.errors import IndexCorrupt, IndexNotFound
-from rag.types import Chunk, FaqPair
+from rag.types import Chunk, Sentence
 
 if TYPE_CHECKING:
     import faiss
     import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _MANIFEST, _VECTORS, _DOCSTORE = "manifest.json", "vectors.faiss", "docstore.sqlite"
-
-
-@dataclass(frozen=True)
-class DocRecord:
-    """A document as stored: enough to show, cite and re-index it."""
-
-    doc_id: str
-    title: str
-    sha256: str
-    source: str
-    date: str | None
-    text: str
-    body_start: int
-    body_end: int
-    faq: tuple[FaqPair, ...] = ()
-    disclaimer: str | None = None
+_SENTENCE_VECTORS = "sentence_vectors.npy"
 
 
 @dataclass
@@ -90,6 +75,8 @@ class Snapshot:
     documents: dict[str, DocRecord]
     chunks: dict[int, Chunk]
     vectors: faiss.Index
+    sentences: dict[int, Sentence]
+    sentence_vectors: np.ndarray  # row i belongs to the i-th smallest sentence id
     path: Path
 
     def chunk_order(self) -> list[Chunk]:
@@ -120,22 +107,26 @@ def read_manifest(index_dir: Path) -> Manifest:
 
 def load_snapshot(index_dir: Path) -> Snapshot:
     """Load the live generation fully into memory (later swaps never affect it)."""
+    import sqlite3
+
     import faiss
+    import numpy as np
 
     manifest = read_manifest(index_dir)
     gen = current_generation(index_dir)
     assert gen is not None
     try:
         vectors = faiss.read_index(str(gen / _VECTORS))
-        documents, chunks = _read_docstore(gen / _DOCSTORE)
-    except (RuntimeError, sqlite3.Error, OSError) as e:
+        documents, chunks, sentences = read_docstore(gen / _DOCSTORE)
+        sentence_vectors = np.load(gen / _SENTENCE_VECTORS, allow_pickle=False)
+    except (RuntimeError, sqlite3.Error, OSError, ValueError) as e:
         raise IndexCorrupt(f"unreadable index in {gen}: {e}; rebuild with `rag index --rebuild`") from e
-    if vectors.ntotal != len(chunks) or manifest.chunks != len(chunks):
+    if vectors.ntotal != len(chunks) or manifest.chunks != len(chunks) or len(sentence_vectors) != len(sentences):
         raise IndexCorrupt(
             f"index in {gen} is inconsistent ({vectors.ntotal} vectors, {len(chunks)} chunks); "
             "rebuild with `rag index --rebuild`"
         )
-    return Snapshot(manifest, documents, chunks, vectors, gen)
+    return Snapshot(manifest, documents, chunks, vectors, sentences, sentence_vectors, gen)
 
 
 def empty_vectors(dimension: int) -> faiss.Index:
@@ -174,9 +165,12 @@ def publish(
     documents: dict[str, DocRecord],
     chunks: dict[int, Chunk],
     vectors: faiss.Index,
+    sentences: dict[int, Sentence],
+    sentence_vectors: np.ndarray,
 ) -> Path:
     """Write a complete new generation and make it live atomically; call under ``write_lock``."""
     import faiss
+    import numpy as np
 
     gens = index_dir / "generations"
     gens.mkdir(parents=True, exist_ok=True)
@@ -187,7 +181,9 @@ def publish(
     manifest.chunks = len(chunks)
     manifest.created_at = time.time()
     faiss.write_index(vectors, str(tmp / _VECTORS))
-    _write_docstore(tmp / _DOCSTORE, documents, chunks)
+    write_docstore(tmp / _DOCSTORE, documents, chunks, sentences)
+    with open(tmp / _SENTENCE_VECTORS, "wb") as fh:
+        np.save(fh, np.ascontiguousarray(sentence_vectors, dtype=np.float32), allow_pickle=False)
     (tmp / _MANIFEST).write_text(manifest.to_json())
     for f in tmp.iterdir():
         _fsync(f)
@@ -226,57 +222,3 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-_SCHEMA = """
-CREATE TABLE documents (
-    doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, sha256 TEXT NOT NULL, source TEXT NOT NULL,
-    date TEXT, text TEXT NOT NULL, body_start INTEGER NOT NULL, body_end INTEGER NOT NULL,
-    faq TEXT NOT NULL, disclaimer TEXT
-);
-CREATE TABLE chunks (
-    chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id),
-    ordinal INTEGER NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL,
-    start INTEGER NOT NULL, "end" INTEGER NOT NULL, n_tokens INTEGER NOT NULL
-);
-CREATE INDEX chunks_doc ON chunks(doc_id);
-"""
-
-
-def _write_docstore(path: Path, documents: dict[str, DocRecord], chunks: dict[int, Chunk]) -> None:
-    con = sqlite3.connect(path)
-    try:
-        con.executescript(_SCHEMA)
-        con.executemany(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [
-                (d.doc_id, d.title, d.sha256, d.source, d.date, d.text, d.body_start, d.body_end,
-                 json.dumps([[p.question, p.answer] for p in d.faq]), d.disclaimer)
-                for d in documents.values()
-            ],
-        )
-        con.executemany(
-            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?)",
-            [(c.chunk_id, c.doc_id, c.ordinal, c.kind, c.text, c.start, c.end, c.n_tokens) for c in chunks.values()],
-        )
-        con.commit()
-    finally:
-        con.close()
-
-
-def _read_docstore(path: Path) -> tuple[dict[str, DocRecord], dict[int, Chunk]]:
-    if not path.is_file():
-        raise OSError(f"missing {path.name}")
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        docs: dict[str, DocRecord] = {}
-        for row in con.execute("SELECT * FROM documents"):
-            faq: Any = tuple(FaqPair(q, a) for q, a in json.loads(row[8]))
-            docs[row[0]] = DocRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], faq, row[9])
-        chunks = {
-            row[0]: Chunk(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7])
-            for row in con.execute("SELECT * FROM chunks ORDER BY chunk_id")
-        }
-    finally:
-        con.close()
-    return docs, chunks

@@ -57,6 +57,16 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class Sentence:
+    """A sentence span inside a document, embedded on its own for answer selection."""
+
+    sent_id: int
+    doc_id: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Hit:
     """A retrieved chunk with the scores that ranked it (``None`` where a retriever did not see it)."""
 

@@ -102,7 +102,7 @@ def test_failed_write_leaves_previous_index_live(settings: Settings, fake_embedd
     def boom(*_a: object, **_k: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(rag.store, "_write_docstore", boom)
+    monkeypatch.setattr(rag.store, "write_docstore", boom)
     with pytest.raises(OSError):
         p.update(upsert=[plain_article("rockets", ROCKETS)])
     assert current_generation(settings.index_dir) == gen

@@ -1,0 +1,72 @@
+"""The app factory: one Pipeline per app, created here and loaded in the background at startup."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from api.errors import install_error_handlers
+from api.limits import BodyLimitMiddleware
+from api.metrics import Metrics, MetricsMiddleware
+from api.readiness import Readiness
+from api.responder import Responder
+from api.routes import ask, chat, documents, health, openai_compat, page, search
+from api.routes.page import STATIC_DIR
+from rag.llm import ChatClient
+from rag.pipeline import Pipeline
+from rag.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
+    """A configured app; pass a pipeline (e.g. with a fake embedder) to skip loading the real model."""
+    settings = settings or (pipeline.settings if pipeline is not None else get_settings())
+    pipeline = pipeline or Pipeline(settings)
+    llm = ChatClient.from_settings(settings)
+    metrics = Metrics()
+    readiness = Readiness(pipeline)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        readiness.start()
+        try:
+            yield
+        finally:
+            await readiness.stop()
+            if llm is not None:
+                llm.close()
+
+    app = FastAPI(
+        title="Grounded RAG",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Grounded answers with numbered citations over your articles.",
+    )
+    app.state.settings = settings
+    app.state.pipeline = pipeline
+    app.state.responder = Responder(pipeline, llm)
+    app.state.metrics = metrics
+    app.state.readiness = readiness
+    app.state.write_lock = asyncio.Lock()
+
+    install_error_handlers(app)
+    for module in (page, ask, chat, search, documents, openai_compat, health):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    # Outermost last: metrics see every response, including 413s and CORS preflights.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=False,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app

@@ -1,0 +1,76 @@
+"""Prometheus metrics on a registry owned by one app (no global collectors)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from rag.pipeline import Pipeline
+
+__all__ = ["CONTENT_TYPE_LATEST", "Metrics", "MetricsMiddleware"]
+
+
+class Metrics:
+    """Request counts and latencies by route template, plus the size of the live index."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "rag_http_requests_total",
+            "HTTP requests by route, method and status.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "rag_http_request_duration_seconds",
+            "Time to the end of the response body.",
+            ["route", "method"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
+        self.documents = Gauge("rag_index_documents", "Documents in the live index.", registry=self.registry)
+        self.chunks = Gauge("rag_index_chunks", "Chunks in the live index.", registry=self.registry)
+
+    def observe_index(self, pipeline: Pipeline) -> None:
+        """Set the index gauges from a loaded pipeline (never triggers a load)."""
+        loaded = pipeline._loaded  # read without loading: /metrics must stay cheap
+        if loaded is not None:
+            self.documents.set(len(loaded.snapshot.documents))
+            self.chunks.set(len(loaded.snapshot.chunks))
+
+    def render(self) -> bytes:
+        """The text exposition format."""
+        return generate_latest(self.registry)
+
+
+class MetricsMiddleware:
+    """Counts every HTTP request under its route template ('unmatched' for 404s, to bound label values)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+        t0 = time.perf_counter()
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            method = scope.get("method", "")
+            self.metrics.requests.labels(route, method, str(status)).inc()
+            self.metrics.latency.labels(route, method).observe(time.perf_counter() - t0)

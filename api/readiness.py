@@ -1,0 +1,78 @@
+"""Load the model and index once at startup, in the background, and say why the service is not ready."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from starlette.concurrency import run_in_threadpool
+
+from rag.errors import RagError
+from rag.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+LOADING = "loading the embedding model and the index"
+
+
+class Readiness:
+    """Tracks the warm-up; ``reason`` is None once the index is loaded and searchable."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self.reason: str | None = LOADING
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Begin loading in a worker thread so the server accepts /healthz at once."""
+        self.task = asyncio.get_running_loop().create_task(self._warm_up())
+
+    async def stop(self) -> None:
+        """Wait for a warm-up still running (threads cannot be cancelled)."""
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+    async def _warm_up(self) -> None:
+        await run_in_threadpool(self._check_manifest)
+        try:
+            await run_in_threadpool(self._load)
+            self.reason = None
+            log.info("ready: %s", self.summary())
+        except RagError as e:
+            self.reason = e.message
+            log.warning("not ready: %s", e.message)
+        except Exception as e:  # a broken model or index must not kill the server: /readyz reports it
+            self.reason = f"startup failed: {type(e).__name__}: {e}"
+            log.exception("warm-up failed")
+
+    def _check_manifest(self) -> None:
+        # Cheap and model-free: report a missing index before the model has finished loading.
+        from rag.store import read_manifest
+
+        try:
+            read_manifest(self.pipeline.settings.index_dir)
+        except RagError as e:
+            self.reason = f"{e.message} ({LOADING})"
+
+    def _load(self) -> None:
+        if self.pipeline._loaded is None:
+            self.pipeline.embedder.embed(["warm up"])  # first inference is slow; pay it now, not on a request
+        self.pipeline.snapshot  # noqa: B018 - loads and checks the index
+        self.pipeline.search("warm up", 1)
+
+    async def check(self) -> str | None:
+        """None when ready; otherwise why not (after the warm-up, retries so a later `rag index` is noticed)."""
+        if self.task is not None and not self.task.done():
+            return self.reason or LOADING
+        if self.reason is not None:
+            try:
+                await run_in_threadpool(self._load)
+                self.reason = None
+            except RagError as e:
+                self.reason = e.message
+        return self.reason
+
+    def summary(self) -> str:
+        """Documents and chunks of the live index."""
+        snap = self.pipeline.snapshot
+        return f"{len(snap.documents)} documents, {len(snap.chunks)} chunks"

@@ -1,0 +1,56 @@
+"""``POST /chat``: multi-turn; follow-ups are condensed against the history; optional SSE streaming."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter
+from sse_starlette.sse import EventSourceResponse, ServerSentEvent
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import ResponderDep
+from api.responder import Piece
+from api.schemas import ChatOut, ChatRequest
+from rag.errors import RagError
+from rag.types import Answer
+
+router = APIRouter(tags=["answer"])
+
+
+@router.post(
+    "/chat",
+    response_model=ChatOut,
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "JSON, or with `stream: true` SSE events: delta*, citations, done.",
+        }
+    },
+)
+async def chat(body: ChatRequest, responder: ResponderDep) -> Any:
+    """Answer the last user message in the context of the earlier ones (the client sends the history)."""
+    turns = [m.turn() for m in body.messages]
+    question = await run_in_threadpool(responder.standalone_question, turns)
+    if body.stream:
+        stream = await responder.stream(question, body.k)
+        return EventSourceResponse(_events(stream), ping=15)
+    answer = await run_in_threadpool(responder.answer, question, body.k)
+    return {**answer.to_dict(), "message": {"role": "assistant", "content": answer.answer}}
+
+
+async def _events(stream: AsyncIterator[Piece]) -> AsyncIterator[ServerSentEvent]:
+    """``delta`` events with text, one ``citations`` event (also says whether it abstained), ``done``."""
+    try:
+        async for piece in stream:
+            if isinstance(piece, Answer):
+                final = piece.to_dict()
+                meta = {k: final[k] for k in ("question", "abstained", "citations", "timings_ms")}
+                yield ServerSentEvent(json.dumps(meta, ensure_ascii=False), event="citations")
+            else:
+                yield ServerSentEvent(json.dumps({"text": piece}, ensure_ascii=False), event="delta")
+    except RagError as e:
+        # Headers are already sent: the failure travels as an event in the usual error shape.
+        yield ServerSentEvent(json.dumps({"error": {"code": e.code, "message": e.message}}), event="error")
+    yield ServerSentEvent("{}", event="done")

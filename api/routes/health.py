@@ -1,0 +1,44 @@
+"""``/healthz`` (the process is up), ``/readyz`` (the index is loaded) and ``/metrics``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from api.metrics import CONTENT_TYPE_LATEST, Metrics
+from api.readiness import Readiness
+
+router = APIRouter(tags=["ops"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """Always 200 while the process serves requests."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "Not ready; `reason` says why and what to do."}})
+async def readyz(request: Request) -> Any:
+    """200 with the index size once the model and index are loaded; 503 with the reason otherwise."""
+    readiness: Readiness = request.app.state.readiness
+    reason = await readiness.check()
+    if reason is not None:
+        return JSONResponse({"status": "not_ready", "reason": reason}, status_code=503)
+    snap = readiness.pipeline.snapshot
+    return {
+        "status": "ready",
+        "documents": len(snap.documents),
+        "chunks": len(snap.chunks),
+        "generation": snap.manifest.generation or snap.path.name,
+        "model": snap.manifest.model_id,
+    }
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    """Prometheus text format."""
+    m: Metrics = request.app.state.metrics
+    m.observe_index(request.app.state.pipeline)
+    return Response(m.render(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,153 @@
+"""Turn a follow-up in a conversation into a standalone question before retrieval."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from rag.llm import ChatClient
+
+log = logging.getLogger(__name__)
+
+Role = Literal["system", "user", "assistant"]
+
+#: Beyond this many words a question is assumed to stand on its own (unless it has a pronoun).
+SHORT_WORDS = 6
+#: At most this many context words are carried over from earlier questions.
+MAX_CARRIED = 10
+
+_WORD = re.compile(r"[\w’'-]+")
+_LEADS = re.compile(
+    r"^\s*(?:and what about|and how about|what about|how about|and|but|also|so|then|ok(?:ay)?)\b[\s,]*",
+    re.IGNORECASE,
+)
+_PRONOUNS = frozenset(
+    "he she it they them him her his hers its their theirs this that these those there then one ones".split(" ")
+)
+_PREPOSITIONS = frozenset("about of on in for with between from to at regarding concerning over into".split(" "))
+_STOP = frozenset(
+    " ".join(
+        (
+            "a about above after again against all am an and any are as at be because been before being below",
+            "between both but by can could did do does doing down during each few for from further had has have",
+            "having here how i if in into is it its itself just me more most my no nor not now of off on once only",
+            "or other our out over own same should so some such than that the their them then there these they this",
+            "those through to too under until up very was we were what when where which while who whom why will",
+            "with would you your yes tell say said also much many please explain describe know happened happen",
+            "really",
+        )
+    ).split(" ")
+)
+
+CONDENSE_PROMPT = (
+    "Rewrite the user's last message as one standalone question that can be understood without the "
+    "conversation. Resolve pronouns and ellipsis from the earlier turns. Reply with the question only."
+)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of a conversation."""
+
+    role: Role
+    content: str
+
+
+def last_user_message(turns: Sequence[Turn]) -> str:
+    """The content of the last user turn ('' when there is none)."""
+    for t in reversed(turns):
+        if t.role == "user":
+            return t.content
+    return ""
+
+
+def is_follow_up(question: str) -> bool:
+    """True for short questions, ones opening with 'and/what about', or ones leaning on a pronoun."""
+    words = [w.lower() for w in _WORD.findall(question)]
+    if not words:
+        return False
+    if _LEADS.match(question):
+        return True
+    return len(words) <= SHORT_WORDS or any(w in _PRONOUNS for w in words)
+
+
+def content_words(text: str) -> list[str]:
+    """Salient words in order: capitalised names and non-stopwords, without duplicates."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for w in _WORD.findall(text):
+        key = w.lower()
+        if key in _STOP or key in seen or (len(key) < 3 and not w[:1].isupper()):
+            continue
+        seen.add(key)
+        out.append(w)
+    return out
+
+
+def condense_offline(turns: Sequence[Turn]) -> str:
+    """The last user question, with the salient words of earlier questions prepended when it is a follow-up."""
+    users = [t.content.strip() for t in turns if t.role == "user" and t.content.strip()]
+    if not users:
+        return ""
+    standalone = users[0]
+    for question in users[1:]:
+        standalone = _resolve(question, standalone)
+    return standalone
+
+
+def _resolve(question: str, previous: str) -> str:
+    if not is_follow_up(question):
+        return question
+    lead = _LEADS.match(question)
+    stripped = question[lead.end() :].strip() if lead else question.strip()
+    stripped = stripped or question.strip()
+    own = {w.lower() for w in _WORD.findall(stripped)}
+    carried = [w for w in content_words(previous) if w.lower() not in own]
+    if lead and "about" in lead.group(0).lower() and _names(stripped):
+        # "What about Putin?" asks the same thing of a new entity: keep the earlier topic (the phrase after
+        # the last preposition), drop the earlier focus and what was said of it.
+        topic = [w for w in content_words(_after_last_preposition(previous)) if w.lower() not in own]
+        focus = next((w for w in carried if w[:1].isupper()), None)
+        carried = topic or [w for w in carried if w != focus]
+    carried = carried[:MAX_CARRIED]
+    if not carried:
+        return stripped
+    return f"{' '.join(carried)}: {stripped[:1].upper()}{stripped[1:]}"
+
+
+def _after_last_preposition(text: str) -> str:
+    """The words after the last preposition ('... concerned about a Russia-North Korea arms deal' -> the deal)."""
+    words = text.rstrip("?!. ").split()
+    cut = max((i for i, w in enumerate(words) if w.lower().strip(",;:") in _PREPOSITIONS), default=-1)
+    return " ".join(words[cut + 1 :]) if 0 <= cut < len(words) - 1 else ""
+
+
+def _names(text: str) -> list[str]:
+    """Capitalised non-stopwords: a cheap stand-in for named entities."""
+    return [w for w in _WORD.findall(text) if w[:1].isupper() and w.lower() not in _STOP]
+
+
+def condense(turns: Sequence[Turn], client: ChatClient | None = None) -> str:
+    """A standalone question for the conversation; asks the LLM when one is configured."""
+    question = last_user_message(turns).strip()
+    earlier_users = [t for t in turns[:-1] if t.role == "user"]
+    if not earlier_users or not question:
+        return question
+    if client is None:
+        return condense_offline(turns)
+    from rag.errors import LLMError
+
+    transcript = "\n".join(f"{t.role}: {t.content.strip()}" for t in turns if t.role in ("user", "assistant"))
+    try:
+        rewritten = client.complete(
+            [{"role": "system", "content": CONDENSE_PROMPT}, {"role": "user", "content": transcript}]
+        ).strip()
+    except LLMError as e:
+        # Condensing is an aid, not the answer: fall back to the offline rule and say so in the log.
+        log.warning("LLM condensing failed (%s); using the offline rule", e.message)
+        return condense_offline(turns)
+    return rewritten.strip('"') or condense_offline(turns)

@@ -1,0 +1,44 @@
+"""Per-sentence vectors and BM25, used to rerank chunks and to pick answer sentences."""
+
+from __future__ import annotations
+
+import bisect
+from typing import TYPE_CHECKING
+
+from rag.lexical import BM25Index
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from rag.store import Snapshot
+    from rag.types import Chunk, Sentence
+
+
+class SentenceIndex:
+    """The sentences of an index generation, addressable by row and by the chunk holding them."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        import numpy as np
+
+        self.rows: list[Sentence] = [snapshot.sentences[i] for i in sorted(snapshot.sentences)]
+        self.vectors: np.ndarray = snapshot.sentence_vectors
+        docs = snapshot.documents
+        self.texts = [docs[s.doc_id].text[s.start : s.end] for s in self.rows]
+        self.is_question = np.array([t.rstrip("\"'”’) ").endswith("?") for t in self.texts], dtype=bool)
+        self.lexical = BM25Index(self.texts)
+        self._by_doc: dict[str, tuple[list[int], list[int]]] = {}
+        for row, s in sorted(enumerate(self.rows), key=lambda rs: (rs[1].doc_id, rs[1].start)):
+            starts, rows = self._by_doc.setdefault(s.doc_id, ([], []))
+            starts.append(s.start)
+            rows.append(row)
+
+    def rows_in(self, chunk: Chunk) -> list[int]:
+        """Rows of the sentences lying inside a chunk's span."""
+        starts, rows = self._by_doc.get(chunk.doc_id, ([], []))
+        i = bisect.bisect_left(starts, chunk.start)
+        out: list[int] = []
+        while i < len(starts) and starts[i] < chunk.end:
+            if self.rows[rows[i]].end <= chunk.end:
+                out.append(rows[i])
+            i += 1
+        return out

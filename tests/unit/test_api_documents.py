@@ -1,0 +1,101 @@
+"""Document routes, auth and CORS over the fake embedder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.deps import get_settings
+from rag.pipeline import Pipeline
+from rag.settings import Settings
+from tests.conftest import plain_article
+from tests.fakes import HashEmbedder
+from tests.unit.test_indexing import CATS
+
+
+@pytest.fixture
+def pipeline(settings: Settings, fake_embedder: HashEmbedder) -> Pipeline:
+    p = Pipeline(settings, fake_embedder)
+    p.update(upsert=[plain_article("cats", CATS)])
+    return p
+
+
+@pytest.fixture
+def client(pipeline: Pipeline) -> Iterator[TestClient]:
+    with TestClient(create_app(pipeline=pipeline)) as c:
+        yield c
+
+
+def test_json_document_round_trip(client: TestClient) -> None:
+    doc = {"title": "Bread baking!", "text": "Sourdough bread needs a starter culture. The dough rises overnight."}
+    r = client.post("/documents", json=doc)
+    assert r.status_code == 201 and r.json()["doc_id"] == "bread-baking" and r.json()["status"] == "added"
+    again = client.post("/documents", json=doc)
+    assert again.json()["doc_id"] == "bread-baking-2"  # titles are slugged and uniqued
+    listed = client.get("/documents").json()
+    assert {d["doc_id"] for d in listed["documents"]} == {"cats", "bread-baking", "bread-baking-2"}
+    assert client.get("/search", params={"q": "sourdough starter"}).json()["hits"][0]["doc_id"].startswith("bread")
+    assert client.delete("/documents/bread-baking").json()["status"] == "deleted"
+    assert client.delete("/documents/bread-baking").status_code == 404
+
+
+def test_explicit_doc_id_updates_in_place(client: TestClient) -> None:
+    r = client.post("/documents", json={"doc_id": "cats", "title": "Cats", "text": "Cats purr when content."})
+    assert r.json()["status"] == "updated"
+    assert client.post("/documents", json={"doc_id": "../etc", "title": "x", "text": "y"}).status_code == 422
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "notes.md", "notes.html"])
+def test_file_uploads(client: TestClient, name: str) -> None:
+    data = b"# Notes\n\nGlass harps ring at dawn in Tallinn." if name.endswith(".md") else b"Glass harps ring at dawn."
+    r = client.post("/documents", files={"file": (name, data, "application/octet-stream")})
+    assert r.status_code == 201, r.text
+    assert r.json()["doc_id"] == "notes"
+
+
+def test_upload_errors(client: TestClient) -> None:
+    r = client.post("/documents", files={"file": ("a.jsonl", b"{}", "application/json")})
+    assert r.status_code == 415 and r.json()["error"]["code"] == "unsupported_document"
+    r = client.post("/documents", files={"file": ("latin1.txt", "café".encode("latin-1"), "text/plain")})
+    assert r.status_code == 415 and "UTF-8" in r.json()["error"]["message"]
+    r = client.post("/documents", files={"other": ("a.txt", b"x", "text/plain")})
+    assert r.status_code == 422 and "`file`" in r.json()["error"]["message"]
+    r = client.post("/documents", content=b"", headers={"content-type": "application/xml"})
+    assert r.status_code == 415
+
+
+def test_oversized_upload_is_413(pipeline: Pipeline) -> None:
+    small = pipeline.settings.model_copy(update={"max_upload_bytes": 1000})
+    with TestClient(create_app(small, pipeline)) as c:
+        r = c.post("/documents", files={"file": ("big.txt", b"a" * 5000, "text/plain")})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+
+
+def test_api_keys_guard_writes_only(pipeline: Pipeline) -> None:
+    keyed = pipeline.settings.model_copy(update={"api_keys": ["k1", "k2"]})
+    with TestClient(create_app(keyed, pipeline)) as c:
+        doc = {"title": "T", "text": "Some text here."}
+        assert c.post("/documents", json=doc).status_code == 401
+        assert c.post("/documents", json=doc, headers={"Authorization": "Basic k1"}).status_code == 401
+        assert c.post("/documents", json=doc, headers={"Authorization": "Bearer k2"}).status_code == 201
+        assert c.delete("/documents/t").status_code == 401
+        assert c.get("/documents").status_code == 200
+
+
+def test_settings_dependency_can_be_overridden(pipeline: Pipeline) -> None:
+    app = create_app(pipeline=pipeline)
+    app.dependency_overrides[get_settings] = lambda: pipeline.settings.model_copy(update={"api_keys": ["x"]})
+    with TestClient(app) as c:
+        assert c.post("/documents", json={"title": "T", "text": "Text."}).status_code == 401
+
+
+def test_cors_allows_configured_origins(pipeline: Pipeline) -> None:
+    s = pipeline.settings.model_copy(update={"cors_origins": ["http://localhost:3000"]})
+    with TestClient(create_app(s, pipeline)) as c:
+        r = c.options("/ask", headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"})
+        assert r.headers["access-control-allow-origin"] == "http://localhost:3000"
+        r = c.get("/healthz", headers={"Origin": "http://evil.example"})
+        assert "access-control-allow-origin" not in r.headers
