@@ -37,8 +37,18 @@ class _PunctuationTable(dict[int, int | None]):
         return value
 
 
-# A memo, not state: each entry is a pure function of its key.
+class _SpacePunctuationTable(_PunctuationTable):
+    """Like ``_PunctuationTable`` but turns punctuation into a space (a token separator)."""
+
+    def __missing__(self, code: int) -> int | None:
+        value = super().__missing__(code)
+        self[code] = 32 if value is None else value
+        return self[code]
+
+
+# Memos, not state: each entry is a pure function of its key.
 _DROP_PUNCTUATION = _PunctuationTable()
+_SPACE_PUNCTUATION = _SpacePunctuationTable()
 
 
 @dataclass(frozen=True)
@@ -102,14 +112,22 @@ def f1_score(pred: str, golds: Sequence[str]) -> float:
     return max(_token_f1(p, _tokens(g)) for g in _check_golds(golds))
 
 
+def _normalize_spaced(s: str) -> str:
+    """SQuAD normalisation with punctuation turned into spaces, for containment tests."""
+    text = s.lower().translate(_SPACE_PUNCTUATION)
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
 def contains_answer(text: str, golds: Sequence[str]) -> float:
     """1.0 if some normalised gold occurs in the normalised text on token boundaries, else 0.0.
 
-    A gold that normalises to nothing (e.g. "the") matches nothing.
+    For containment, punctuation separates tokens instead of vanishing, so the gold "Six" is found in
+    "Six-time winner" and "Rollo" in "Rollo's" (deleting it would give "sixtime" and "rollos"), while
+    "he" is still not found inside "then". A gold that normalises to nothing (e.g. "the") matches nothing.
     """
-    haystack = f" {normalize_answer(text)} "
+    haystack = f" {_normalize_spaced(text)} "
     for g in _check_golds(golds):
-        needle = normalize_answer(g)
+        needle = _normalize_spaced(g)
         if needle and f" {needle} " in haystack:
             return 1.0
     return 0.0
@@ -155,6 +173,24 @@ def oracle_sentence_f1(sentences: Sequence[str], golds: Sequence[str]) -> float:
     """
     _check_golds(golds)
     return max((f1_score(s, golds) for s in sentences), default=0.0)
+
+
+def answer_tokens(s: str) -> list[str]:
+    """The SQuAD-normalised tokens of a text (what EM, F1 and ROUGE-L compare)."""
+    return _tokens(s)
+
+
+def oracle_sentence_f1_tokens(sentence_tokens: Sequence[Sequence[str]], golds: Sequence[str]) -> float:
+    """``oracle_sentence_f1`` over pre-tokenised sentences (``answer_tokens``): same value, no re-normalising."""
+    best = 0.0
+    for gold in _check_golds(golds):
+        g = _tokens(gold)
+        vocab = set(g)
+        for toks in sentence_tokens:
+            if vocab.isdisjoint(toks):
+                continue  # shares no token: F1 is 0
+            best = max(best, _token_f1(list(toks), g))
+    return best
 
 
 # --- retrieval metrics (one question) -------------------------------------------------------
@@ -277,6 +313,31 @@ def paired_bootstrap_delta(
     diffs = b - a
     lo, hi = bootstrap_ci(diffs.tolist(), groups, n_boot=n_boot, alpha=alpha, seed=seed)
     return float(diffs.mean()), lo, hi
+
+
+def bootstrap_percentile_ci(
+    values: Sequence[float],
+    groups: Sequence[str],
+    q: float,
+    *,
+    n_boot: int = 2000,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Cluster-bootstrap ``1 - alpha`` interval of the ``q``-th percentile of the pooled values."""
+    x = np.asarray(values, dtype=np.float64)
+    if x.ndim != 1 or len(x) != len(groups):
+        raise ValueError(f"{x.size} values but {len(groups)} group labels")
+    if x.size == 0:
+        raise ValueError("cannot bootstrap zero values")
+    _, group_index = np.unique(np.asarray(groups), return_inverse=True)
+    members = [x[group_index == g] for g in range(int(group_index.max()) + 1)]
+    rng = np.random.default_rng(seed)
+    stats = np.empty(n_boot, dtype=np.float64)
+    for i, draw in enumerate(rng.integers(0, len(members), size=(n_boot, len(members)))):
+        stats[i] = np.percentile(np.concatenate([members[g] for g in draw]), q)
+    lo, hi = np.quantile(stats, [alpha / 2, 1 - alpha / 2], method="linear")
+    return float(lo), float(hi)
 
 
 # --- embeddings -----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from rag import answering
 from rag.errors import EmptyQuestion, QuestionTooLong
 from rag.indexing import IndexReport, check_compatible, expected_manifest, update_index
 from rag.retrieval import HybridRetriever, QueryScores
+from rag.short_answer import short_answer
 from rag.types import Answer, Article, Hit
 
 if TYPE_CHECKING:
@@ -129,7 +130,8 @@ class Pipeline:
         if not sel.sentences or sel.evidence < s.abstain_threshold:
             return Answer(q, answering.ABSTAIN_MESSAGE, True, (), None, tuple(hits), timings)
         text, cites = answering.compose(sel, loaded.titles)
-        return Answer(q, text, False, cites, None, tuple(hits), timings)
+        short = short_answer(q, sel.sentences[0].text) if s.short_answers else None
+        return Answer(q, text, False, cites, short, tuple(hits), timings)
 
     def update(
         self,

@@ -31,8 +31,8 @@ class Settings(BaseSettings):
     embedding_device: str = "cpu"
 
     # Chunking (tokens of tiktoken's cl100k_base)
-    chunk_tokens: int = Field(200, ge=16, le=2048)
-    chunk_overlap: int = Field(40, ge=0)
+    chunk_tokens: int = Field(256, ge=16, le=2048)
+    chunk_overlap: int = Field(64, ge=0)
 
     # Retrieval
     top_k: int = Field(5, ge=1, le=100)
@@ -50,6 +50,7 @@ class Settings(BaseSettings):
 
     # Answering
     answer_sentences: int = Field(2, ge=1, le=5)
+    short_answers: bool = Field(True, description="Also return a short answer span when the question asks for one.")
     answer_dense_weight: float = Field(1.0, ge=0, description="Weight of a sentence's cosine when picking answers.")
     answer_bm25_weight: float = Field(1.0, ge=0, description="Weight of a sentence's BM25 when picking answers.")
     abstain_threshold: float = Field(0.35, description="Below this evidence score the answer abstains.")

@@ -1,0 +1,139 @@
+"""A short answer span (number, date, name, place, short phrase) inside the best supporting sentence.
+
+Offline heuristics, no model: guess the answer type from the question's wh-word, list candidate
+spans of that type in the sentence, drop what the question already says, and prefer candidates close
+to the words the sentence shares with the question (answers sit next to the matched context).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_WORD = re.compile(r"[\w][\w'’.-]*[\w]|[\w]")
+_STOP = frozenset(
+    "a an the of in on at to for from by with and or as is are was were be been being it its this that these "
+    "those which who whom whose what when where why how did do does has have had not no than then into over "
+    "under about after before during between through his her their our your my he she they we you i".split()
+)
+_MONTHS = "january february march april may june july august september october november december"
+_NUMBER_WORDS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion "
+    "dozen half"
+)
+_NUM = rf"(?:\d[\d,.]*(?:\s?(?:%|percent|million|billion|thousand|hundred))?|(?:{'|'.join(_NUMBER_WORDS.split())})\b)"
+_PATTERNS = {
+    "date": re.compile(
+        rf"\b(?:(?:early |late |mid-)?(?:{'|'.join(_MONTHS.split())})(?: \d{{1,2}})?,? ?\d{{3,4}}|\d{{1,2}} "
+        rf"(?:{'|'.join(_MONTHS.split())}) \d{{3,4}}|(?:{'|'.join(_MONTHS.split())}) \d{{1,2}}|"
+        rf"\d{{3,4}}s?|\d{{1,2}}(?:st|nd|rd|th) century)\b",
+        re.IGNORECASE,
+    ),
+    "number": re.compile(rf"(?:[$£€]\s?)?\b{_NUM}(?:[ -][a-z]+)?", re.IGNORECASE),
+    "entity": re.compile(r"\b(?:[A-Z][\w'’.-]*(?:\s+(?:of|the|de|von|van|and|for|la|le|du)\s+|\s+|-)?)+"),
+}
+
+_TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\b(how (many|much|long|far|old|large|big|tall|high|often|fast))\b|\bwhat (percentage|percent|"
+                r"number|amount|size)\b", re.I), "number"),
+    (re.compile(r"\bwhen\b|\bwhat (year|years|date|day|month|century|decade|time|period)\b|\bin which year\b", re.I),
+     "date"),
+    (re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhat (company|organization|team|person|group|name)\b|\bwhere\b",
+                re.I), "entity"),
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A candidate short answer inside the sentence."""
+
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+def answer_type(question: str) -> str:
+    """One of ``number``, ``date``, ``entity``, or ``phrase`` (anything else)."""
+    for pattern, kind in _TYPE_RULES:
+        if pattern.search(question):
+            return kind
+    return "phrase"
+
+
+def short_answer(question: str, sentence: str) -> str | None:
+    """The best short span of ``sentence`` answering ``question``, or None when nothing fits."""
+    q_terms = {_norm(w) for w in _WORD.findall(question)}
+    kind = answer_type(question)
+    anchors = [(m.start(), m.end()) for m in _WORD.finditer(sentence)
+               if _norm(m.group()) in q_terms and _norm(m.group()) not in _STOP]
+    spans = _candidates(sentence, kind, q_terms)
+    if not spans and kind != "phrase":
+        spans = _candidates(sentence, "phrase", q_terms)
+    if not spans:
+        return None
+    best = max(spans, key=lambda s: _score(s, anchors, len(sentence)))
+    return best.text
+
+
+def _candidates(sentence: str, kind: str, q_terms: set[str]) -> list[Span]:
+    pattern = _PATTERNS.get(kind)
+    out: list[Span] = []
+    if pattern is not None:
+        for m in pattern.finditer(sentence):
+            text = m.group().strip(" ,;:-")
+            words = [_norm(w) for w in _WORD.findall(text)]
+            if not words or all(w in q_terms or w in _STOP for w in words):
+                continue
+            if kind == "entity" and m.start() == 0 and len(words) == 1 and words[0] in _STOP:
+                continue
+            start = sentence.find(text, m.start())
+            out.append(Span(start, start + len(text), _trim_known(text, q_terms), 1.0))
+        return [s for s in out if s.text]
+    # Phrases: maximal runs of words the question does not contain, split at punctuation.
+    for m in re.finditer(r"[^,;:()\"“”]+", sentence):
+        run: list[re.Match[str]] = []
+        for w in [*_WORD.finditer(m.group()), None]:
+            if w is not None and _norm(w.group()) not in q_terms:
+                run.append(w)
+                continue
+            if run:
+                a, b = m.start() + run[0].start(), m.start() + run[-1].end()
+                text = _strip_stop(sentence[a:b])
+                if text:
+                    out.append(Span(sentence.find(text, a), sentence.find(text, a) + len(text), text, 0.5))
+            run = []
+    return out
+
+
+def _score(span: Span, anchors: list[tuple[int, int]], length: int) -> float:
+    words = len(span.text.split())
+    gaps = (max(0, a - span.end, span.start - b) for a, b in anchors)
+    distance = min(gaps, default=length) / max(length, 1)
+    brevity = 1.0 if words <= 5 else 5.0 / words
+    return span.score + brevity - 4.0 * distance
+
+
+def _trim_known(text: str, q_terms: set[str]) -> str:
+    words = text.split()
+    while words and (_norm(words[0]) in q_terms or _norm(words[0]) in _STOP):
+        words.pop(0)
+    while words and (_norm(words[-1]) in q_terms or _norm(words[-1]) in _STOP):
+        words.pop()
+    return " ".join(words)
+
+
+def _strip_stop(text: str) -> str:
+    words = text.split()
+    while words and _norm(words[0]) in _STOP:
+        words.pop(0)
+    while words and _norm(words[-1]) in _STOP:
+        words.pop()
+    if len(words) > 6:
+        words = words[:6]
+    return " ".join(words).strip(" .")
+
+
+def _norm(word: str) -> str:
+    return word.lower().strip(".'’-")
