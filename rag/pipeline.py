@@ -122,7 +122,7 @@ class Pipeline:
         qs, hits = self._retrieve(q, k, timings)
         t1 = time.perf_counter()
         s = self.settings
-        cands = answering.candidates(hits, loaded.retriever, qs, cos_weight=s.answer_dense_weight,
+        cands = answering.candidates(hits, loaded.retriever, qs, q, cos_weight=s.answer_dense_weight,
                                      bm25_weight=s.answer_bm25_weight)
         sel = answering.select(cands, max_sentences=s.answer_sentences)
         timings["answer_ms"] = (time.perf_counter() - t1) * 1e3

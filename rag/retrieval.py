@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rag.chunking import with_header
 from rag.fusion import rrf_fusion, zscore_fusion
 from rag.lexical import BM25Index
 from rag.mmr import mmr_order
@@ -41,7 +42,10 @@ class HybridRetriever:
         dim = snapshot.manifest.dimension
         self.vectors = (np.stack([vecs[c.chunk_id] for c in self.chunks]) if self.chunks
                         else np.zeros((0, dim), dtype=np.float32))
-        self.lexical = BM25Index([c.text for c in self.chunks])
+        docs = snapshot.documents
+        header = snapshot.manifest.title_header
+        self.lexical = BM25Index([with_header(docs[c.doc_id].title if header else None, c.text)
+                                  for c in self.chunks])
         self.sentences = sentences
         self._chunk_sentences = [np.array(sentences.rows_in(c), dtype=np.int64) for c in self.chunks]
 

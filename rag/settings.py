@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     # Chunking (tokens of tiktoken's cl100k_base)
     chunk_tokens: int = Field(256, ge=16, le=2048)
     chunk_overlap: int = Field(64, ge=0)
+    title_header: bool = Field(False, description="Embed and BM25-index each chunk with its article's title.")
 
     # Retrieval
     top_k: int = Field(5, ge=1, le=100)
@@ -53,7 +54,9 @@ class Settings(BaseSettings):
     short_answers: bool = Field(True, description="Also return a short answer span when the question asks for one.")
     answer_dense_weight: float = Field(1.0, ge=0, description="Weight of a sentence's cosine when picking answers.")
     answer_bm25_weight: float = Field(1.0, ge=0, description="Weight of a sentence's BM25 when picking answers.")
-    abstain_threshold: float = Field(0.35, description="Below this evidence score the answer abstains.")
+    abstain_threshold: float = Field(
+        0.45, description="Abstain when no candidate sentence reaches this cosine with the question (calibrated)."
+    )
     max_question_chars: int = Field(2000, ge=1)
 
     # LLM (optional; offline extractive answers when unset)

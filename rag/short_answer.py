@@ -30,7 +30,8 @@ _PATTERNS = {
         rf"\d{{3,4}}s?|\d{{1,2}}(?:st|nd|rd|th) century)\b",
         re.IGNORECASE,
     ),
-    "number": re.compile(rf"(?:[$£€]\s?)?\b{_NUM}(?:[ -][a-z]+)?", re.IGNORECASE),
+    "number": re.compile(rf"\b\d{{1,2}}:\d{{2}}\b|(?:[$£€]\s?)?\b{_NUM}(?:[ -][a-z]+)?|\b(?:once|twice|thrice)\b",
+                         re.IGNORECASE),
     "entity": re.compile(r"\b(?:[A-Z][\w'’.-]*(?:\s+(?:of|the|de|von|van|and|for|la|le|du)\s+|\s+|-)?)+"),
 }
 
@@ -41,6 +42,14 @@ _TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
      "date"),
     (re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhat (company|organization|team|person|group|name)\b|\bwhere\b",
                 re.I), "entity"),
+    # "Which player ...", "What actor ...": a thing named by a noun, often a name.
+    (re.compile(r"^\s*(which|what)\s+(?!(is|was|are|were|does|did|do|has|have|had|can|could|would|will)\b)\w+", re.I),
+     "named"),
+)
+# Capitalised words that open clauses rather than names.
+_CLAUSE_OPENERS = frozenset(
+    "despite while although though however after before during when if in on at as but and since because "
+    "following according".split()
 )
 
 
@@ -62,13 +71,32 @@ def answer_type(question: str) -> str:
     return "phrase"
 
 
+def has_typed_span(question: str, sentence: str) -> bool:
+    """Whether the sentence holds a new span of the specific type the question asks for."""
+    kind = answer_type(question)
+    if kind == "phrase":
+        return False
+    q_terms = {_norm(w) for w in _WORD.findall(question)}
+    return bool(_candidates(sentence, "entity" if kind == "named" else kind, q_terms))
+
+
+# Questions whose answer is an explanation or a yes/no, never a short span.
+_NO_SPAN = re.compile(
+    r"^\s*(why|how(?! (many|much|long|far|old|large|big|tall|high|often|fast))|(is|are|was|were|do|does|did|can|"
+    r"could|should|will|would|has|have|had)\b)|\b(purpose|reason|message|significance|impact)\b",
+    re.I,
+)
+
+
 def short_answer(question: str, sentence: str) -> str | None:
     """The best short span of ``sentence`` answering ``question``, or None when nothing fits."""
+    if _NO_SPAN.search(question):
+        return None
     q_terms = {_norm(w) for w in _WORD.findall(question)}
     kind = answer_type(question)
     anchors = [(m.start(), m.end()) for m in _WORD.finditer(sentence)
                if _norm(m.group()) in q_terms and _norm(m.group()) not in _STOP]
-    spans = _candidates(sentence, kind, q_terms)
+    spans = _candidates(sentence, "entity" if kind == "named" else kind, q_terms)
     if not spans and kind != "phrase":
         spans = _candidates(sentence, "phrase", q_terms)
     if not spans:
@@ -88,8 +116,10 @@ def _candidates(sentence: str, kind: str, q_terms: set[str]) -> list[Span]:
                 continue
             if kind == "entity" and m.start() == 0 and len(words) == 1 and words[0] in _STOP:
                 continue
+            text = _tidy(_trim_known(text, q_terms), kind)
             start = sentence.find(text, m.start())
-            out.append(Span(start, start + len(text), _trim_known(text, q_terms), 1.0))
+            if text and start >= 0:
+                out.append(Span(start, start + len(text), text, 1.0))
         return [s for s in out if s.text]
     # Phrases: maximal runs of words the question does not contain, split at punctuation.
     for m in re.finditer(r"[^,;:()\"“”]+", sentence):
@@ -113,6 +143,18 @@ def _score(span: Span, anchors: list[tuple[int, int]], length: int) -> float:
     distance = min(gaps, default=length) / max(length, 1)
     brevity = 1.0 if words <= 5 else 5.0 / words
     return span.score + brevity - 4.0 * distance
+
+
+def _tidy(text: str, kind: str) -> str:
+    """Drop clause openers, possessives and suffixes that are not part of the answer."""
+    words = text.split()
+    while kind == "entity" and words and words[0].lower() in _CLAUSE_OPENERS:
+        words.pop(0)
+    text = " ".join(words).rstrip(".,;:")
+    text = re.sub(r"['’]s$", "", text)
+    if kind == "number":
+        text = re.sub(r"-(time|fold|year|old)$", "", text, flags=re.I)
+    return text
 
 
 def _trim_known(text: str, q_terms: set[str]) -> str:

@@ -49,6 +49,7 @@ class Manifest:
     chunk_tokens: int
     chunk_overlap: int
     index_faq: bool
+    title_header: bool = False
     normalized: bool = True
     metric: str = "inner_product"
     format_version: int = FORMAT_VERSION
