@@ -37,10 +37,10 @@ class Metrics:
 
     def observe_index(self, pipeline: Pipeline) -> None:
         """Set the index gauges from a loaded pipeline (never triggers a load)."""
-        loaded = pipeline._loaded  # read without loading: /metrics must stay cheap
-        if loaded is not None:
-            self.documents.set(len(loaded.snapshot.documents))
-            self.chunks.set(len(loaded.snapshot.chunks))
+        snap = pipeline.current  # read without loading: /metrics must stay cheap
+        if snap is not None:
+            self.documents.set(len(snap.documents))
+            self.chunks.set(len(snap.chunks))
 
     def render(self) -> bytes:
         """The text exposition format."""

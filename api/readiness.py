@@ -55,7 +55,7 @@ class Readiness:
             self.reason = f"{e.message} ({LOADING})"
 
     def _load(self) -> None:
-        if self.pipeline._loaded is None:
+        if self.pipeline.current is None:
             self.pipeline.embedder.embed(["warm up"])  # first inference is slow; pay it now, not on a request
         self.pipeline.snapshot  # noqa: B018 - loads and checks the index
         self.pipeline.search("warm up", 1)

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 from rag import answering
 from rag.errors import EmptyQuestion, QuestionTooLong
 from rag.indexing import IndexReport, check_compatible, expected_manifest, update_index
-from rag.retrieval import HybridRetriever, QueryScores
+from rag.retrieval import CrossScorer, HybridRetriever, QueryScores
 from rag.short_answer import short_answer
 from rag.types import Answer, Article, Hit
 
 if TYPE_CHECKING:
+    from rag.cross_encoder import CrossEncoderModel
     from rag.protocols import Embedder
     from rag.settings import Settings
     from rag.store import Snapshot
@@ -39,6 +40,7 @@ class Pipeline:
         self._embedder = embedder
         self._loaded: _Loaded | None = None
         self._lock = threading.RLock()
+        self._cross: CrossEncoderModel | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -66,6 +68,12 @@ class Pipeline:
         return cur
 
     @property
+    def current(self) -> Snapshot | None:
+        """The live snapshot if the index is loaded already, without loading it."""
+        cur = self._loaded
+        return None if cur is None else cur.snapshot
+
+    @property
     def snapshot(self) -> Snapshot:
         return self.loaded.snapshot
 
@@ -86,6 +94,19 @@ class Pipeline:
         snap = load_snapshot(self.settings.index_dir)
         titles = {d: r.title for d, r in snap.documents.items()}
         return _Loaded(snap, HybridRetriever(snap, SentenceIndex(snap)), titles)
+
+    def _cross_scorer(self, question: str) -> CrossScorer | None:
+        """A cross-encoder bound to the question, when one is configured (loaded once)."""
+        if not self.settings.cross_encoder or not self.settings.rerank:
+            return None
+        if self._cross is None:
+            with self._lock:
+                if self._cross is None:
+                    from rag.cross_encoder import load_cross_encoder
+
+                    self._cross = load_cross_encoder(self.settings.cross_encoder, self.settings.embedding_device)
+        model = self._cross
+        return lambda texts: model.score(question, texts)
 
     def validate(self, question: str) -> str:
         """The question stripped; raises on blank or over-long input."""
@@ -108,7 +129,8 @@ class Pipeline:
         qvec = self.embedder.embed([q])[0]
         t1 = time.perf_counter()
         qs = loaded.retriever.score(q, qvec)
-        hits = loaded.retriever.search(qs, k or self.settings.top_k, self.settings)
+        cross = self._cross_scorer(q)
+        hits = loaded.retriever.search(qs, k or self.settings.top_k, self.settings, cross)
         timings.update(embed_ms=(t1 - t0) * 1e3, retrieve_ms=(time.perf_counter() - t1) * 1e3)
         return qs, hits
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
     from rag.sentence_index import SentenceIndex
     from rag.settings import Settings
     from rag.store import Snapshot
+
+
+#: Scores passages against the current question (a cross-encoder bound to it).
+CrossScorer = Callable[[list[str]], "np.ndarray"]
 
 
 @dataclass(frozen=True)
@@ -54,8 +59,12 @@ class HybridRetriever:
         return QueryScores(qvec, self.lexical.scores(question), self.sentences.lexical.scores(question),
                            self.sentences.vectors @ qvec)
 
-    def search(self, qs: QueryScores, k: int, settings: Settings) -> list[Hit]:
-        """Top-k hits with every signal's raw score and the fused/reranked score."""
+    def search(self, qs: QueryScores, k: int, settings: Settings, cross: CrossScorer | None = None) -> list[Hit]:
+        """Top-k hits with every signal's raw score and the fused/reranked score.
+
+        ``cross`` (a cross-encoder, when configured) scores (question, chunk) pairs of the pool and joins
+        the rerank fusion as one more standardised signal.
+        """
         import numpy as np
 
         n = len(self.chunks)
@@ -86,8 +95,12 @@ class HybridRetriever:
         final = fused
         if settings.rerank:
             best_cos, best_lex = self._best_sentence(rows, qs)
-            rerank = zscore_fusion([fused, best_cos, best_lex],
-                                   [1.0, settings.rerank_dense_weight, settings.rerank_bm25_weight])
+            signals = [fused, best_cos, best_lex]
+            weights = [1.0, settings.rerank_dense_weight, settings.rerank_bm25_weight]
+            if cross is not None:
+                signals.append(cross([self.chunks[r].text for r in rows]))
+                weights.append(settings.cross_encoder_weight)
+            rerank = zscore_fusion(signals, weights)
             final = rerank
         order = mmr_order(final, self.vectors[rows], min(k, rows.size), settings.mmr_lambda)
         return [

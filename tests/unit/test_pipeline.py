@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 
-from rag.errors import EmptyQuestion, QuestionTooLong
+from rag.errors import EmptyQuestion, ModelUnavailable, QuestionTooLong
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from tests.conftest import plain_article
@@ -54,3 +57,26 @@ def test_json_shape(pipeline: Pipeline) -> None:
     d = pipeline.answer("When did the rocket launch?").to_dict()
     assert set(d) >= {"question", "answer", "abstained", "citations", "timings_ms"}
     assert set(d["citations"][0]) == {"n", "doc_id", "title", "chunk_id", "text", "start", "end", "score"}
+
+
+class _PreferBread:
+    """Stands in for a cross-encoder model: scores passages mentioning bread highest."""
+
+    def score(self, question: str, texts: list[str]) -> np.ndarray:
+        return np.array([10.0 if "bread" in t.lower() else 0.0 for t in texts])
+
+
+def test_cross_encoder_joins_the_rerank(settings: Settings, fake_embedder: HashEmbedder) -> None:
+    cfg = settings.model_copy(update={"cross_encoder": "/unused", "cross_encoder_weight": 10.0})
+    p = Pipeline(cfg, fake_embedder)
+    p.update(upsert=[plain_article("cats", CATS), plain_article("rockets", ROCKETS), plain_article("bread", BREAD)])
+    assert Pipeline(settings, fake_embedder).search("When did the rocket launch?", k=1)[0].chunk.doc_id == "rockets"
+    p._cross = _PreferBread()  # type: ignore[assignment]
+    assert p.search("When did the rocket launch?", k=1)[0].chunk.doc_id == "bread"
+
+
+def test_unloadable_cross_encoder_is_a_clear_error(tmp_path: Path) -> None:
+    from rag.cross_encoder import load_cross_encoder
+
+    with pytest.raises(ModelUnavailable, match="RAG_CROSS_ENCODER"):
+        load_cross_encoder(str(tmp_path))
