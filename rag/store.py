@@ -80,10 +80,6 @@ class Snapshot:
     sentence_vectors: np.ndarray  # row i belongs to the i-th smallest sentence id
     path: Path
 
-    def chunk_order(self) -> list[Chunk]:
-        """Chunks sorted by document and position (stable order for BM25 and listings)."""
-        return sorted(self.chunks.values(), key=lambda c: (c.doc_id, c.kind != "body", c.ordinal))
-
 
 def current_generation(index_dir: Path) -> Path | None:
     """The live generation's folder, or None when no index was published."""
