@@ -71,7 +71,7 @@ def candidates(hits: Sequence[Hit], retriever: HybridRetriever, qs: QueryScores,
     ]
 
 
-def select(cands: Sequence[Candidate], *, max_sentences: int, margin: float = 0.5) -> Selection:
+def select(cands: Sequence[Candidate], *, max_sentences: int, margin: float = 1.0) -> Selection:
     """The best sentence plus up to ``max_sentences - 1`` others within ``margin`` (in z units) of it.
 
     The evidence that gates abstention is the best raw cosine among the candidates: unlike the

@@ -88,12 +88,17 @@ _NO_SPAN = re.compile(
 )
 
 
+_ASKS_WHAT = re.compile(r"\b(what|which|name)\b", re.I)
+
+
 def short_answer(question: str, sentence: str) -> str | None:
     """The best short span of ``sentence`` answering ``question``, or None when nothing fits."""
     if _NO_SPAN.search(question):
         return None
-    q_terms = {_norm(w) for w in _WORD.findall(question)}
     kind = answer_type(question)
+    if kind == "phrase" and not _ASKS_WHAT.search(question):
+        return None  # no wh-word asking for a thing: nothing short to extract
+    q_terms = {_norm(w) for w in _WORD.findall(question)}
     anchors = [(m.start(), m.end()) for m in _WORD.finditer(sentence)
                if _norm(m.group()) in q_terms and _norm(m.group()) not in _STOP]
     spans = _candidates(sentence, "entity" if kind == "named" else kind, q_terms)
