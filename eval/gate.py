@@ -14,6 +14,7 @@ BASELINES = Path(__file__).resolve().parent / "baselines"
 #: Metric families gated by default (retrieval ones are spelled with the run's k).
 GATED = ("answer_hit@k", "doc_hit@k", "mrr@k", "evidence_hit@k", "contains_answer", "f1", "semantic_similarity")
 MIN_TOLERANCE = 0.01
+ROUNDING = 0.005  # tolerances are multiples of this
 
 
 class BaselineError(RagError):
@@ -86,11 +87,15 @@ def check(summary: dict[str, Any], baseline: dict[str, Any]) -> list[GateResult]
 
 
 def tolerance_for(mean: float, ci95: list[float | None], questions: int) -> float:
-    """A bit wider than the noise: half the CI's half-width, at least one question's worth (capped), >= 0.01."""
+    """A bit wider than the noise: half the CI's half-width, just under one question's worth (capped), >= 0.01.
+
+    Just under: the pipeline is deterministic, so on a tiny set (seeds: 5 questions) one flipped question is a
+    regression and fails, while a continuous metric (f1) keeps nearly a question's worth of slack.
+    """
     lo, hi = ci95
     half = 0.0 if lo is None or hi is None else (hi - lo) / 2
-    tol = max(MIN_TOLERANCE, half / 2, min(1.0 / max(questions, 1), 0.2))
-    return math.ceil(round(tol * 200, 6)) / 200  # round up to 0.005
+    tol = max(MIN_TOLERANCE, half / 2, min(1.0 / max(questions, 1), 0.2) - ROUNDING)
+    return math.ceil(round(tol * 200, 6)) / 200  # round up to a multiple of ROUNDING (0.005)
 
 
 def make_baseline(summary: dict[str, Any], gated: tuple[str, ...] = GATED) -> dict[str, Any]:

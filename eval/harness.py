@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -123,6 +124,19 @@ def check_leakage(chunks: Sequence[Chunk], ds: Dataset, with_faq: bool) -> Leaka
     return Leakage(True, True, len(chunks), 0, note)
 
 
+@contextmanager
+def temporary_index(ds: Dataset, settings: Settings, embedder: Embedder, *, with_faq: bool = False
+                    ) -> Iterator[Pipeline]:
+    """A pipeline over a fresh index of the dataset's articles (bodies only unless with_faq), deleted on exit."""
+    from rag.pipeline import Pipeline
+
+    with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
+        run_settings = settings.model_copy(update={"index_dir": Path(tmp) / "index", "index_faq": with_faq})
+        pipeline = Pipeline(run_settings, embedder)
+        pipeline.update(upsert=articles_to_index(ds, with_faq), rebuild=True)
+        yield pipeline
+
+
 def run(
     ds: Dataset,
     settings: Settings,
@@ -143,11 +157,9 @@ def run(
     if cache:
         embedder = CachingEmbedder(embedder)
     timings["model_load_s"] = time.perf_counter() - t0
-    with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
-        run_settings = settings.model_copy(update={"index_dir": Path(tmp) / "index", "index_faq": with_faq})
-        pipeline = Pipeline(run_settings, embedder)
-        t1 = time.perf_counter()
-        pipeline.update(upsert=articles_to_index(ds, with_faq), rebuild=True)
+    t1 = time.perf_counter()
+    with temporary_index(ds, settings, embedder, with_faq=with_faq) as pipeline:
+        run_settings = pipeline.settings
         chunks = list(pipeline.snapshot.chunks.values())
         timings["index_s"] = time.perf_counter() - t1
         leakage = check_leakage(chunks, ds, with_faq)

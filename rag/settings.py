@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     rerank_bm25_weight: float = Field(1.0, ge=0, description="Weight of the best sentence's BM25.")
     cross_encoder: str | None = Field(None, description="Path to a cross-encoder model (off by default).")
     cross_encoder_weight: float = Field(2.0, ge=0, description="Weight of the cross-encoder in the rerank fusion.")
-    mmr_lambda: float = Field(1.0, ge=0, le=1, description="1.0 disables MMR; lower trades relevance for diversity.")
+    mmr_lambda: float = Field(0.7, ge=0, le=1, description="1.0 disables MMR; lower trades relevance for diversity.")
 
     # Answering
     answer_sentences: int = Field(2, ge=1, le=5)

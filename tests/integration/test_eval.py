@@ -43,7 +43,7 @@ def test_seeds_end_to_end_and_the_gate_passes(tmp_path: Path) -> None:
 def test_the_gate_fails_on_a_worse_configuration(tmp_path: Path) -> None:
     res = rag_eval("seeds", "--k", "1", "--out", str(tmp_path), "--check")
     assert res.returncode == 1, res.stderr
-    assert "gate FAILED for seeds" in res.stderr and "answer_hit@5" in res.stderr.splitlines()[-1]
+    assert "gate FAILED for seeds" in res.stderr and "evidence_hit@5" in res.stderr.splitlines()[-1]
 
 
 def test_compare_two_runs(tmp_path: Path) -> None:

@@ -1,0 +1,202 @@
+"""Ingest throughput: our full ``Pipeline.update`` against the bare embedding floor on the same texts.
+
+.venv/bin/python bench/ingest.py              # 3 interleaved rounds, writes bench/results/ingest.json
+.venv/bin/python bench/ingest.py --rounds 1   # quicker
+.venv/bin/python bench/ingest.py --threads 1 --out ingest-threads1   # one intra-op thread
+
+Each round times (a) ``Pipeline(Settings(index_dir=tmp, index_faq=False), embedder).update(upsert=articles)``
+with the model already loaded, (b) ``model.encode`` on exactly the chunk texts that index holds, and
+(c) ``model.encode`` on its sentence texts (the index embeds both; floor(chunks+sentences) = (b) + (c)).
+The order rotates from round to round, and ratios are taken within a round, because the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from corpus import DataMissing, load_corpus
+from measure import Timer, machine_state, ratio, torch_threads, write_results
+
+BATCH_SIZE = 64
+#: Module-level functions of ``rag.indexing`` timed as stages of one update (missing ones are skipped).
+STAGES = (("chunking", "_chunk_all"), ("sentence_split", "_sentences_of"), ("assemble", "_stack"),
+          ("assemble", "_to_faiss"), ("write", "publish"))
+
+
+def _timed(fn: Callable[..., Any], sink: list[float]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            sink.append(time.perf_counter() - t0)
+
+    return wrapper
+
+
+@contextmanager
+def stage_timers(embedder: Any, pipeline: Any) -> Iterator[dict[str, list[float]]]:
+    """Wrap the indexing stages, the embedder and the post-update reload with timers; undo on exit."""
+    import rag.indexing as ix
+
+    spent: dict[str, list[float]] = defaultdict(list)
+    patched: list[tuple[str, Any]] = []
+    for stage, attr in STAGES:
+        fn = getattr(ix, attr, None)
+        if callable(fn):
+            patched.append((attr, fn))
+            setattr(ix, attr, _timed(fn, spent[stage]))
+    embedder.embed = _timed(embedder.embed, spent["embed"])  # instance attribute shadows the method
+    pipeline.reload = _timed(pipeline.reload, spent["reload"])
+    try:
+        yield spent
+    finally:
+        for attr, fn in patched:
+            setattr(ix, attr, fn)
+        del embedder.embed
+
+
+def run_ours(embedder: Any, articles: Sequence[Any], root: Path) -> dict[str, Any]:
+    """One full ingest into a fresh folder; wall time plus per-stage seconds."""
+    from rag.pipeline import Pipeline
+    from rag.settings import Settings
+
+    pipe = Pipeline(Settings(index_dir=root, index_faq=False), embedder)
+    with stage_timers(embedder, pipe) as spent, Timer() as t:
+        report = pipe.update(upsert=articles)
+    embeds = spent.pop("embed", [])
+    stages = {k: round(sum(v), 3) for k, v in spent.items()}
+    # update_index embeds the chunks first, then the sentences.
+    if len(embeds) == 2:
+        stages["embed_chunks"], stages["embed_sentences"] = round(embeds[0], 3), round(embeds[1], 3)
+    else:
+        stages["embed"] = round(sum(embeds), 3)
+    stages["other"] = round(t.seconds - sum(stages.values()), 3)
+    return {"seconds": round(t.seconds, 3), "chunks": report.total_chunks, "stages_s": stages}
+
+
+def index_texts(root: Path) -> tuple[list[str], list[str]]:
+    """The chunk texts and sentence texts an index generation holds, in id order."""
+    from rag.store import load_snapshot
+
+    snap = load_snapshot(root)
+    chunks = [snap.chunks[i].text for i in sorted(snap.chunks)]
+    docs = snap.documents
+    sents = [docs[s.doc_id].text[s.start : s.end] for s in (snap.sentences[i] for i in sorted(snap.sentences))]
+    return chunks, sents
+
+
+def run_floor(model: Any, texts: list[str]) -> float:
+    with Timer() as t:
+        model.encode(texts, batch_size=BATCH_SIZE, normalize_embeddings=True)
+    return round(t.seconds, 3)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--out", default="ingest", help="Result name under bench/results/ (without .json).")
+    ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0 keeps torch's default).")
+    args = ap.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    try:
+        corpus = load_corpus()
+    except DataMissing as e:
+        print(f"skipped: {e}", file=sys.stderr)
+        return 0
+    before = machine_state()
+
+    with Timer() as t_import:
+        import sentence_transformers  # noqa: F401  (import cost reported apart from the model load)
+    from rag.embedding import SentenceTransformerEmbedder
+
+    with Timer() as t_load:
+        embedder = SentenceTransformerEmbedder()
+    model = embedder._model
+    model.encode(["warm up the kernels"] * 8, batch_size=BATCH_SIZE)
+
+    rounds: list[dict[str, Any]] = []
+    texts: tuple[list[str], list[str]] | None = None
+    for r in range(args.rounds):
+        row: dict[str, Any] = {"loadavg_1m": None}
+        order = ["ours", "floor_chunks", "floor_sentences"] if r % 2 == 0 or texts is None else \
+            ["floor_sentences", "floor_chunks", "ours"]
+        for step in order:
+            if step == "ours":
+                with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+                    row["ours"] = run_ours(embedder, corpus.articles, Path(tmp) / "index")
+                    texts = texts or index_texts(Path(tmp) / "index")
+            elif texts is not None:
+                chunk_texts, sent_texts = texts
+                row[step] = run_floor(model, chunk_texts if step == "floor_chunks" else sent_texts)
+        ours = row["ours"]["seconds"]
+        row["floor_all"] = round(row["floor_chunks"] + row["floor_sentences"], 3)
+        row["ratio_ours_over_floor_chunks"] = ratio(ours, row["floor_chunks"])
+        row["ratio_ours_over_floor_chunks_sentences"] = ratio(ours, row["floor_all"])
+        row["loadavg_1m"] = machine_state()["loadavg"][0]
+        rounds.append(row)
+        print(f"round {r + 1}: ours {ours:.1f}s  floor(chunks) {row['floor_chunks']:.1f}s  "
+              f"floor(chunks+sentences) {row['floor_all']:.1f}s  "
+              f"ratios {row['ratio_ours_over_floor_chunks']}x / {row['ratio_ours_over_floor_chunks_sentences']}x  "
+              f"load {row['loadavg_1m']}  stages {ours and row['ours']['stages_s']}", flush=True)
+
+    assert texts is not None
+    n_chunks, n_sents = len(texts[0]), len(texts[1])
+    med_ours = statistics.median(r["ours"]["seconds"] for r in rounds)
+    med_fc = statistics.median(r["floor_chunks"] for r in rounds)
+    med_fs = statistics.median(r["floor_sentences"] for r in rounds)
+    med_fa = statistics.median(r["floor_all"] for r in rounds)
+    # Word pieces (the model's own tokens) show what each floor has to chew through.
+    pieces = {"chunk_wordpieces": sum(embedder.count_tokens(texts[0])),
+              "sentence_wordpieces": sum(embedder.count_tokens(texts[1]))}
+    stage_names = sorted({k for r in rounds for k in r["ours"]["stages_s"]})
+    result = {
+        "benchmark": "ingest",
+        "machine_before": before,
+        "machine_after": machine_state(),
+        "torch_threads": torch_threads(),
+        "corpus": corpus.describe() | {"chunks": n_chunks, "sentences": n_sents} | pieces,
+        "settings": {"index_faq": False, "batch_size": BATCH_SIZE, "chunk_tokens": 200, "chunk_overlap": 40},
+        "model_import_s": round(t_import.seconds, 3),
+        "model_load_s": round(t_load.seconds, 3),
+        "rounds": rounds,
+        "median": {
+            "ours_s": med_ours,
+            "floor_chunks_s": med_fc,
+            "floor_sentences_s": med_fs,
+            "floor_chunks_sentences_s": med_fa,
+            "ours_chunks_per_s": round(n_chunks / med_ours, 1),
+            "floor_chunks_per_s": round(n_chunks / med_fc, 1),
+            "ratio_ours_over_floor_chunks": statistics.median(r["ratio_ours_over_floor_chunks"] for r in rounds),
+            "ratio_ours_over_floor_chunks_sentences": statistics.median(
+                r["ratio_ours_over_floor_chunks_sentences"] for r in rounds),
+            "stages_s": {k: statistics.median(r["ours"]["stages_s"].get(k, 0.0) for r in rounds)
+                         for k in stage_names},
+        },
+    }
+    path = write_results(args.out, result)
+    m = result["median"]
+    print(f"\n{n_chunks} chunks, {n_sents} sentences; model load {t_load.seconds:.1f}s (excluded)")
+    print(f"median ours {m['ours_s']}s ({m['ours_chunks_per_s']} chunks/s); floor chunks {m['floor_chunks_s']}s, "
+          f"chunks+sentences {m['floor_chunks_sentences_s']}s")
+    print(f"ours/floor(chunks) {m['ratio_ours_over_floor_chunks']}x   "
+          f"ours/floor(chunks+sentences) {m['ratio_ours_over_floor_chunks_sentences']}x")
+    print(f"stages (median s): {m['stages_s']}")
+    print(f"load {before['loadavg']} -> {result['machine_after']['loadavg']}; wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

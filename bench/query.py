@@ -1,0 +1,147 @@
+"""Query latency on the XQuAD index: hybrid+rerank vs dense-only vs the floor (one embed + one FAISS search).
+
+.venv/bin/python bench/query.py            # 300 sampled XQuAD questions, writes bench/results/query.json
+.venv/bin/python bench/query.py -n 0       # all 1190 questions
+.venv/bin/python bench/query.py --threads 1 --out query-threads1   # one intra-op thread
+
+Every question runs through five variants in a rotating order, so load spikes from other jobs hit them
+alike: the floor, ``search`` and ``answer`` with the default settings (hybrid + rerank), and ``search`` and
+``answer`` with ``Settings(retrieval="dense", rerank=False)``. Ratios are of p50s measured in this one run,
+plus the median of per-question ratios (paired, so robust to load that drifts during the run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from corpus import DataMissing, load_corpus, sample_questions
+from measure import Timer, machine_state, ratio, summary_ms, torch_threads, write_results
+
+TOP_K = 5
+WARMUP = 10
+
+
+def build_variants(index_dir: Path, embedder: Any) -> dict[str, Callable[[str], Any]]:
+    """The five things timed per question, keyed by name."""
+    from rag.pipeline import Pipeline
+    from rag.settings import Settings
+
+    hybrid = Pipeline(Settings(index_dir=index_dir, index_faq=False, top_k=TOP_K), embedder)
+    dense = Pipeline(Settings(index_dir=index_dir, index_faq=False, top_k=TOP_K, retrieval="dense", rerank=False),
+                     embedder)
+    vectors = hybrid.snapshot.vectors  # loads (and checks) the index before any timing
+    dense.snapshot  # noqa: B018  (same: load outside the timed loop)
+
+    def floor(q: str) -> Any:
+        return vectors.search(embedder.embed([q]), TOP_K)
+
+    return {
+        "floor": floor,
+        "search_hybrid": hybrid.search,
+        "answer_hybrid": hybrid.answer,
+        "search_dense": dense.search,
+        "answer_dense": dense.answer,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, default=300, help="Questions sampled (seed 0); 0 means all.")
+    ap.add_argument("--out", default="query", help="Result name under bench/results/ (without .json).")
+    ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0 keeps torch's default).")
+    args = ap.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    try:
+        corpus = load_corpus()
+    except DataMissing as e:
+        print(f"skipped: {e}", file=sys.stderr)
+        return 0
+    questions = sample_questions(corpus.xquad_questions, args.n)
+    before = machine_state()
+
+    from rag.embedding import SentenceTransformerEmbedder
+    from rag.pipeline import Pipeline
+    from rag.settings import Settings
+
+    embedder = SentenceTransformerEmbedder()
+    with tempfile.TemporaryDirectory(prefix="bench-query-") as tmp:
+        index_dir = Path(tmp) / "index"
+        with Timer() as t_index:
+            report = Pipeline(Settings(index_dir=index_dir, index_faq=False), embedder).update(
+                upsert=corpus.xquad_articles)
+        variants = build_variants(index_dir, embedder)
+        names = list(variants)
+        for q in questions[:WARMUP]:
+            for fn in variants.values():
+                fn(q)
+        times: dict[str, list[float]] = {n: [] for n in names}
+        stage_ms: dict[str, dict[str, list[float]]] = {"answer_hybrid": {}, "answer_dense": {}}
+        for i, q in enumerate(questions):
+            for name in names[i % len(names):] + names[: i % len(names)]:
+                t0 = time.perf_counter()
+                out = variants[name](q)
+                times[name].append(time.perf_counter() - t0)
+                if name in stage_ms:
+                    for k, v in out.timings_ms.items():
+                        stage_ms[name].setdefault(k, []).append(v)
+
+    stats = {n: summary_ms(v) for n, v in times.items()}
+
+    def p50(n: str) -> float:
+        return stats[n]["p50_ms"]
+
+    def paired(a: str, b: str) -> float:
+        return round(statistics.median(x / y for x, y in zip(times[a], times[b], strict=True)), 3)
+
+    ratios = {
+        "answer_hybrid_over_dense_p50": ratio(p50("answer_hybrid"), p50("answer_dense")),
+        "answer_hybrid_over_dense_p95": ratio(stats["answer_hybrid"]["p95_ms"], stats["answer_dense"]["p95_ms"]),
+        "answer_hybrid_over_dense_paired_median": paired("answer_hybrid", "answer_dense"),
+        "search_hybrid_over_dense_p50": ratio(p50("search_hybrid"), p50("search_dense")),
+        "search_hybrid_over_dense_p95": ratio(stats["search_hybrid"]["p95_ms"], stats["search_dense"]["p95_ms"]),
+        "search_hybrid_over_dense_paired_median": paired("search_hybrid", "search_dense"),
+        "answer_hybrid_over_floor_p50": ratio(p50("answer_hybrid"), p50("floor")),
+        "search_hybrid_over_floor_p50": ratio(p50("search_hybrid"), p50("floor")),
+        "answer_dense_over_floor_p50": ratio(p50("answer_dense"), p50("floor")),
+        "search_dense_over_floor_p50": ratio(p50("search_dense"), p50("floor")),
+    }
+    result = {
+        "benchmark": "query",
+        "machine_before": before,
+        "machine_after": machine_state(),
+        "torch_threads": torch_threads(),
+        "index": {"articles": len(corpus.xquad_articles), "chunks": report.total_chunks,
+                  "build_s": round(t_index.seconds, 3)},
+        "questions": len(questions),
+        "sample_seed": 0,
+        "top_k": TOP_K,
+        "latency": stats,
+        "answer_stage_p50_ms": {
+            v: {k: round(statistics.median(xs), 3) for k, xs in d.items()} for v, d in stage_ms.items()
+        },
+        "ratios": ratios,
+        "requirement_hybrid_over_dense_max": 2.0,
+    }
+    path = write_results(args.out, result)
+    print(f"{len(questions)} XQuAD questions, index of {report.total_chunks} chunks, top_k {TOP_K}")
+    for n, s in stats.items():
+        print(f"  {n:14s} p50 {s['p50_ms']:8.2f} ms   p95 {s['p95_ms']:8.2f} ms   mean {s['mean_ms']:8.2f} ms")
+    for k, v in ratios.items():
+        print(f"  {k:42s} {v}x")
+    print(f"  answer stages p50 ms: {result['answer_stage_p50_ms']}")
+    print(f"load {before['loadavg']} -> {result['machine_after']['loadavg']}; wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
