@@ -81,7 +81,8 @@ def run_ours(embedder: Any, articles: Sequence[Any], root: Path) -> dict[str, An
     else:
         stages["embed"] = round(sum(embeds), 3)
     stages["other"] = round(t.seconds - sum(stages.values()), 3)
-    return {"seconds": round(t.seconds, 3), "chunks": report.total_chunks, "stages_s": stages}
+    return {"seconds": round(t.seconds, 3), "cpu_s": round(t.cpu_seconds, 3), "chunks": report.total_chunks,
+            "stages_s": stages}
 
 
 def index_texts(root: Path) -> tuple[list[str], list[str]]:
@@ -95,10 +96,11 @@ def index_texts(root: Path) -> tuple[list[str], list[str]]:
     return chunks, sents
 
 
-def run_floor(model: Any, texts: list[str]) -> float:
+def run_floor(model: Any, texts: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one bare ``encode`` call."""
     with Timer() as t:
         model.encode(texts, batch_size=BATCH_SIZE, normalize_embeddings=True)
-    return round(t.seconds, 3)
+    return round(t.seconds, 3), round(t.cpu_seconds, 3)
 
 
 def main() -> int:
@@ -130,7 +132,7 @@ def main() -> int:
     rounds: list[dict[str, Any]] = []
     texts: tuple[list[str], list[str]] | None = None
     for r in range(args.rounds):
-        row: dict[str, Any] = {"loadavg_1m": None}
+        row: dict[str, Any] = {"loadavg_1m": None, "cpu_s": {}}
         order = ["ours", "floor_chunks", "floor_sentences"] if r % 2 == 0 or texts is None else \
             ["floor_sentences", "floor_chunks", "ours"]
         for step in order:
@@ -140,16 +142,23 @@ def main() -> int:
                     texts = texts or index_texts(Path(tmp) / "index")
             elif texts is not None:
                 chunk_texts, sent_texts = texts
-                row[step] = run_floor(model, chunk_texts if step == "floor_chunks" else sent_texts)
+                row[step], row["cpu_s"][step] = run_floor(model, chunk_texts if step == "floor_chunks"
+                                                          else sent_texts)
         ours = row["ours"]["seconds"]
         row["floor_all"] = round(row["floor_chunks"] + row["floor_sentences"], 3)
         row["ratio_ours_over_floor_chunks"] = ratio(ours, row["floor_chunks"])
         row["ratio_ours_over_floor_chunks_sentences"] = ratio(ours, row["floor_all"])
+        cpu = row["cpu_s"] | {"ours": row["ours"]["cpu_s"]}
+        row["cpu_ratio_ours_over_floor_chunks"] = ratio(cpu["ours"], cpu["floor_chunks"])
+        row["cpu_ratio_ours_over_floor_chunks_sentences"] = ratio(cpu["ours"],
+                                                                  cpu["floor_chunks"] + cpu["floor_sentences"])
         row["loadavg_1m"] = machine_state()["loadavg"][0]
         rounds.append(row)
         print(f"round {r + 1}: ours {ours:.1f}s  floor(chunks) {row['floor_chunks']:.1f}s  "
               f"floor(chunks+sentences) {row['floor_all']:.1f}s  "
               f"ratios {row['ratio_ours_over_floor_chunks']}x / {row['ratio_ours_over_floor_chunks_sentences']}x  "
+              f"(cpu {row['cpu_ratio_ours_over_floor_chunks']}x / "
+              f"{row['cpu_ratio_ours_over_floor_chunks_sentences']}x)  "
               f"load {row['loadavg_1m']}  stages {ours and row['ours']['stages_s']}", flush=True)
 
     assert texts is not None
@@ -162,7 +171,7 @@ def main() -> int:
     pieces = {"chunk_wordpieces": sum(embedder.count_tokens(texts[0])),
               "sentence_wordpieces": sum(embedder.count_tokens(texts[1]))}
     stage_names = sorted({k for r in rounds for k in r["ours"]["stages_s"]})
-    result = {
+    result: dict[str, Any] = {
         "benchmark": "ingest",
         "machine_before": before,
         "machine_after": machine_state(),
@@ -182,6 +191,10 @@ def main() -> int:
             "ratio_ours_over_floor_chunks": statistics.median(r["ratio_ours_over_floor_chunks"] for r in rounds),
             "ratio_ours_over_floor_chunks_sentences": statistics.median(
                 r["ratio_ours_over_floor_chunks_sentences"] for r in rounds),
+            "cpu_ratio_ours_over_floor_chunks": statistics.median(
+                r["cpu_ratio_ours_over_floor_chunks"] for r in rounds),
+            "cpu_ratio_ours_over_floor_chunks_sentences": statistics.median(
+                r["cpu_ratio_ours_over_floor_chunks_sentences"] for r in rounds),
             "stages_s": {k: statistics.median(r["ours"]["stages_s"].get(k, 0.0) for r in rounds)
                          for k in stage_names},
         },
@@ -193,6 +206,8 @@ def main() -> int:
           f"chunks+sentences {m['floor_chunks_sentences_s']}s")
     print(f"ours/floor(chunks) {m['ratio_ours_over_floor_chunks']}x   "
           f"ours/floor(chunks+sentences) {m['ratio_ours_over_floor_chunks_sentences']}x")
+    print(f"cpu time: ours/floor(chunks) {m['cpu_ratio_ours_over_floor_chunks']}x   "
+          f"ours/floor(chunks+sentences) {m['cpu_ratio_ours_over_floor_chunks_sentences']}x")
     print(f"stages (median s): {m['stages_s']}")
     print(f"load {before['loadavg']} -> {result['machine_after']['loadavg']}; wrote {path}")
     return 0

@@ -58,7 +58,7 @@ def ours_worker() -> int:
         pipe = Pipeline(Settings(index_dir=index_dir, index_faq=False, top_k=TOP_K), embedder)
         with Timer() as t:
             report = pipe.update(upsert=corpus.articles)
-        out["ingest_s"], out["nodes"] = t.seconds, report.total_chunks
+        out["ingest_s"], out["ingest_cpu_s"], out["nodes"] = t.seconds, t.cpu_seconds, report.total_chunks
         dense = Pipeline(Settings(index_dir=index_dir, index_faq=False, top_k=TOP_K, retrieval="dense",
                                   rerank=False), embedder)
         dense.snapshot  # noqa: B018  (load before timing)
@@ -159,6 +159,7 @@ def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 
     out: dict[str, Any] = {"ours": {
         "ingest_s": med([rd["workers"]["ours"]["ingest_s"] for rd in rounds]),
+        "ingest_cpu_s": med([rd["workers"]["ours"]["ingest_cpu_s"] for rd in rounds]),
         "nodes": rounds[0]["workers"]["ours"]["nodes"],
         **{f"{m}_p50_ms": med([p50(rd, f"ours:{m}") for rd in rounds]) for m in OURS_MODES},
     }}
@@ -166,10 +167,13 @@ def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         li = f"llamaindex_{size}_{overlap}"
         out[li] = {
             "ingest_s": med([rd["workers"][li]["ingest_s"] for rd in rounds]),
+            "ingest_cpu_s": med([rd["workers"][li]["ingest_cpu_s"] for rd in rounds]),
             "nodes": rounds[0]["workers"][li]["nodes"],
             **{f"{m}_p50_ms": med([p50(rd, f"{li}:{m}") for rd in rounds]) for m in LI_MODES},
             "ratio_ours_ingest_over_li": med([rd["workers"]["ours"]["ingest_s"] / rd["workers"][li]["ingest_s"]
                                               for rd in rounds]),
+            "cpu_ratio_ours_ingest_over_li": med(
+                [rd["workers"]["ours"]["ingest_cpu_s"] / rd["workers"][li]["ingest_cpu_s"] for rd in rounds]),
             "ratio_ours_chunks_over_li_nodes": ratio(out["ours"]["nodes"], rounds[0]["workers"][li]["nodes"]),
         }
         for m in ("search", "answer", "search_dense"):
@@ -213,15 +217,17 @@ def main() -> int:
         src = Path(tmp) / "input.json"
         # LlamaIndex gets each article's body: exactly what our index chunks when index_faq=False.
         src.write_text(json.dumps({"documents": [{"id": a.doc_id, "text": a.body} for a in corpus.articles]}))
-        jobs = [(f"llamaindex_{size}_{overlap}",
-                 [args.li_python, str(HERE / "llamaindex_worker.py"), str(src), str(size), str(overlap)], LI_MODES)
-                for size, overlap in LI_CONFIGS]
+        li_cmd = [args.li_python, str(HERE / "llamaindex_worker.py"), str(src)]
+        jobs: list[tuple[str, list[str], tuple[str, ...]]] = [
+            (f"llamaindex_{size}_{overlap}", [*li_cmd, str(size), str(overlap)], LI_MODES)
+            for size, overlap in LI_CONFIGS
+        ]
         jobs.insert(1, ("ours", [sys.executable, str(Path(__file__).resolve()), "--worker", "ours"], OURS_MODES))
         for r in range(1, args.rounds + 1):
             rounds.append(run_round(r, jobs if r % 2 else jobs[::-1], questions, Path(tmp), env))
 
     summary = summarise(rounds)
-    result = {
+    result: dict[str, Any] = {
         "benchmark": "llamaindex_compare",
         "machine_before": before,
         "machine_after": machine_state(),

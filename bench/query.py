@@ -115,7 +115,7 @@ def main() -> int:
         "answer_dense_over_floor_p50": ratio(p50("answer_dense"), p50("floor")),
         "search_dense_over_floor_p50": ratio(p50("search_dense"), p50("floor")),
     }
-    result = {
+    result: dict[str, Any] = {
         "benchmark": "query",
         "machine_before": before,
         "machine_after": machine_state(),

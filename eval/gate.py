@@ -112,7 +112,8 @@ def make_baseline(summary: dict[str, Any], gated: tuple[str, ...] = GATED) -> di
     return {
         "dataset": summary["dataset"], "questions": summary["questions"], "k": summary["k"],
         "measured_with": {key: cfg.get(key) for key in ("retrieval", "fusion", "chunk_tokens", "chunk_overlap",
-                                                         "top_k", "rerank", "embedding_model_id")},
+                                                         "title_header", "top_k", "rerank", "mmr_lambda",
+                                                         "abstain_threshold", "embedding_model_id")},
         "regenerate": f"rag eval {summary['dataset']} --write-baseline",
         "metrics": metrics,
     }
