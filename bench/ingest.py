@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -163,10 +163,13 @@ def main() -> int:
 
     assert texts is not None
     n_chunks, n_sents = len(texts[0]), len(texts[1])
-    med_ours = statistics.median(r["ours"]["seconds"] for r in rounds)
-    med_fc = statistics.median(r["floor_chunks"] for r in rounds)
-    med_fs = statistics.median(r["floor_sentences"] for r in rounds)
-    med_fa = statistics.median(r["floor_all"] for r in rounds)
+    def median(values: Iterable[float]) -> float:
+        return round(statistics.median(values), 3)
+
+    med_ours = median(r["ours"]["seconds"] for r in rounds)
+    med_fc = median(r["floor_chunks"] for r in rounds)
+    med_fs = median(r["floor_sentences"] for r in rounds)
+    med_fa = median(r["floor_all"] for r in rounds)
     # Word pieces (the model's own tokens) show what each floor has to chew through.
     pieces = {"chunk_wordpieces": sum(embedder.count_tokens(texts[0])),
               "sentence_wordpieces": sum(embedder.count_tokens(texts[1]))}
@@ -188,14 +191,14 @@ def main() -> int:
             "floor_chunks_sentences_s": med_fa,
             "ours_chunks_per_s": round(n_chunks / med_ours, 1),
             "floor_chunks_per_s": round(n_chunks / med_fc, 1),
-            "ratio_ours_over_floor_chunks": statistics.median(r["ratio_ours_over_floor_chunks"] for r in rounds),
-            "ratio_ours_over_floor_chunks_sentences": statistics.median(
+            "ratio_ours_over_floor_chunks": median(r["ratio_ours_over_floor_chunks"] for r in rounds),
+            "ratio_ours_over_floor_chunks_sentences": median(
                 r["ratio_ours_over_floor_chunks_sentences"] for r in rounds),
-            "cpu_ratio_ours_over_floor_chunks": statistics.median(
+            "cpu_ratio_ours_over_floor_chunks": median(
                 r["cpu_ratio_ours_over_floor_chunks"] for r in rounds),
-            "cpu_ratio_ours_over_floor_chunks_sentences": statistics.median(
+            "cpu_ratio_ours_over_floor_chunks_sentences": median(
                 r["cpu_ratio_ours_over_floor_chunks_sentences"] for r in rounds),
-            "stages_s": {k: statistics.median(r["ours"]["stages_s"].get(k, 0.0) for r in rounds)
+            "stages_s": {k: median(r["ours"]["stages_s"].get(k, 0.0) for r in rounds)
                          for k in stage_names},
         },
     }
