@@ -3,6 +3,7 @@
 .venv/bin/python bench/query.py            # 300 sampled XQuAD questions, writes bench/results/query.json
 .venv/bin/python bench/query.py -n 0       # all 1190 questions
 .venv/bin/python bench/query.py --threads 1 --out query-threads1   # one intra-op thread
+.venv/bin/python bench/query.py --blas-threads 1 --out query-blas1  # numpy's BLAS on one thread
 
 Every question runs through five variants in a rotating order, so load spikes from other jobs hit them
 alike: the floor, ``search`` and ``answer`` with the default settings (hybrid + rerank), and ``search`` and
@@ -51,16 +52,34 @@ def build_variants(index_dir: Path, embedder: Any) -> dict[str, Callable[[str], 
     }
 
 
+def _threadpools() -> list[dict[str, Any]]:
+    """Each loaded BLAS/OpenMP library and its thread count (what actually ran)."""
+    from threadpoolctl import threadpool_info
+
+    return [{k: i.get(k) for k in ("internal_api", "num_threads", "threading_layer", "prefix")}
+            for i in threadpool_info()]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=300, help="Questions sampled (seed 0); 0 means all.")
     ap.add_argument("--out", default="query", help="Result name under bench/results/ (without .json).")
     ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0 keeps torch's default).")
+    ap.add_argument("--blas-threads", type=int, default=0,
+                    help="Limit numpy's BLAS pool with threadpoolctl (0 leaves it alone).")
     args = ap.parse_args()
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
+    if args.blas_threads:
+        # threadpoolctl only reaches libraries already loaded: load numpy's, faiss's and scipy's BLAS first.
+        import faiss  # noqa: F401
+        import numpy  # noqa: F401
+        import scipy.linalg  # noqa: F401
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.blas_threads, user_api="blas")
     try:
         corpus = load_corpus()
     except DataMissing as e:
@@ -120,6 +139,8 @@ def main() -> int:
         "machine_before": before,
         "machine_after": machine_state(),
         "torch_threads": torch_threads(),
+        "blas_threads": args.blas_threads or None,
+        "threadpools": _threadpools(),
         "index": {"articles": len(corpus.xquad_articles), "chunks": report.total_chunks,
                   "build_s": round(t_index.seconds, 3)},
         "questions": len(questions),
