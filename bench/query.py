@@ -3,7 +3,7 @@
 .venv/bin/python bench/query.py            # 300 sampled XQuAD questions, writes bench/results/query.json
 .venv/bin/python bench/query.py -n 0       # all 1190 questions
 .venv/bin/python bench/query.py --threads 1 --out query-threads1   # one intra-op thread
-.venv/bin/python bench/query.py --blas-threads 1 --out query-blas1  # numpy's BLAS on one thread
+.venv/bin/python bench/query.py --blas-threads 0 --out query-blas-free  # leave BLAS pools alone (pre-fix)
 
 Every question runs through five variants in a rotating order, so load spikes from other jobs hit them
 alike: the floor, ``search`` and ``answer`` with the default settings (hybrid + rerank), and ``search`` and
@@ -29,14 +29,14 @@ TOP_K = 5
 WARMUP = 10
 
 
-def build_variants(index_dir: Path, embedder: Any) -> dict[str, Callable[[str], Any]]:
+def build_variants(index_dir: Path, embedder: Any, blas_threads: int) -> dict[str, Callable[[str], Any]]:
     """The five things timed per question, keyed by name."""
     from rag.pipeline import Pipeline
     from rag.settings import Settings
 
-    hybrid = Pipeline(Settings(index_dir=index_dir, index_faq=False, top_k=TOP_K), embedder)
-    dense = Pipeline(Settings(index_dir=index_dir, index_faq=False, top_k=TOP_K, retrieval="dense", rerank=False),
-                     embedder)
+    base = {"index_dir": index_dir, "index_faq": False, "top_k": TOP_K, "blas_threads": blas_threads}
+    hybrid = Pipeline(Settings(**base), embedder)
+    dense = Pipeline(Settings(**base, retrieval="dense", rerank=False), embedder)
     vectors = hybrid.snapshot.vectors  # loads (and checks) the index before any timing
     dense.snapshot  # noqa: B018  (same: load outside the timed loop)
 
@@ -65,21 +65,13 @@ def main() -> int:
     ap.add_argument("-n", type=int, default=300, help="Questions sampled (seed 0); 0 means all.")
     ap.add_argument("--out", default="query", help="Result name under bench/results/ (without .json).")
     ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0 keeps torch's default).")
-    ap.add_argument("--blas-threads", type=int, default=0,
-                    help="Limit numpy's BLAS pool with threadpoolctl (0 leaves it alone).")
+    ap.add_argument("--blas-threads", type=int, default=1,
+                    help="Settings.blas_threads: cap numpy's/faiss's BLAS pools (0 leaves them alone).")
     args = ap.parse_args()
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
-    if args.blas_threads:
-        # threadpoolctl only reaches libraries already loaded: load numpy's, faiss's and scipy's BLAS first.
-        import faiss  # noqa: F401
-        import numpy  # noqa: F401
-        import scipy.linalg  # noqa: F401
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(args.blas_threads, user_api="blas")
     try:
         corpus = load_corpus()
     except DataMissing as e:
@@ -96,9 +88,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-query-") as tmp:
         index_dir = Path(tmp) / "index"
         with Timer() as t_index:
-            report = Pipeline(Settings(index_dir=index_dir, index_faq=False), embedder).update(
-                upsert=corpus.xquad_articles)
-        variants = build_variants(index_dir, embedder)
+            build = Settings(index_dir=index_dir, index_faq=False, blas_threads=args.blas_threads)
+            report = Pipeline(build, embedder).update(upsert=corpus.xquad_articles)
+        variants = build_variants(index_dir, embedder, args.blas_threads)
         names = list(variants)
         for q in questions[:WARMUP]:
             for fn in variants.values():

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from eval.metrics import bootstrap_ci
+from eval.bootstrap import bootstrap_ci
 
 if TYPE_CHECKING:
     from eval.datasets import Dataset
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 DATASETS = ("xquad", "fairytaleqa")
 MAX_FALSE_REFUSAL = 0.05
 N_BOOT, SEED = 2000, 0
-SWEEP = tuple(round(0.01 * i, 2) for i in range(0, 91))  # 0.00 .. 0.90
+SWEEP = tuple(round(0.01 * i, 2) for i in range(0, 121))  # 0.00 .. 1.20
 
 
 # --- pure parts -------------------------------------------------------------------------------
@@ -48,7 +48,7 @@ class Probe:
     index: str
     answerable: bool
     abstained: bool
-    evidence: float  # best candidate cosine, the score answer() gates on; -inf when there is no candidate
+    evidence: float  # best candidate cosine + weighted coverage, what answer() gates on; -inf: no candidate
     max_citation: float | None  # best citation cosine of a never-abstaining answer(); None without citations
 
 
@@ -115,14 +115,10 @@ def threshold_for(evidence: Sequence[float], max_false_refusal: float) -> float 
 
 def gating_evidence(pipeline: Pipeline, answer: Answer) -> float:
     """The evidence ``answer()`` compared with the threshold, recomputed from its own hits (-inf: no candidate)."""
-    from rag import answering
-
     retriever = pipeline.loaded.retriever
-    s = pipeline.settings
     qs = retriever.score(answer.question, pipeline.embedder.embed([answer.question])[0])
-    cands = answering.candidates(list(answer.hits), retriever, qs, answer.question,
-                                 cos_weight=s.answer_dense_weight, bm25_weight=s.answer_bm25_weight)
-    return answering.select(cands, max_sentences=s.answer_sentences).evidence if cands else -math.inf
+    sel = pipeline.select(answer.question, qs, list(answer.hits))
+    return sel.evidence if sel.sentences else -math.inf
 
 
 def measure(sets: Sequence[Dataset], settings: Settings, k: int, embedder: Embedder) -> list[Probe]:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eval.bootstrap import paired_bootstrap_delta
 from eval.gate import family
-from eval.metrics import paired_bootstrap_delta
 from eval.report import QUESTIONS
 from rag.errors import RagError
 

@@ -12,7 +12,12 @@ from rag.errors import RagError
 
 BASELINES = Path(__file__).resolve().parent / "baselines"
 #: Metric families gated by default (retrieval ones are spelled with the run's k).
-GATED = ("answer_hit@k", "doc_hit@k", "mrr@k", "evidence_hit@k", "contains_answer", "f1", "semantic_similarity")
+GATED = ("answer_hit@k", "doc_hit@k", "mrr@k", "evidence_hit@k", "first_sentence_contains", "contains_answer", "f1",
+         "short_f1", "semantic_similarity")
+#: The settings a baseline records as what it was measured with.
+MEASURED_WITH = ("retrieval", "fusion", "chunk_tokens", "chunk_overlap", "title_header", "top_k", "rerank",
+                 "rerank_coverage_weight", "mmr_lambda", "answer_coverage_weight", "short_answer_focus",
+                 "abstain_threshold", "abstain_coverage_weight", "embedding_model_id")
 MIN_TOLERANCE = 0.01
 ROUNDING = 0.005  # tolerances are multiples of this
 
@@ -111,9 +116,7 @@ def make_baseline(summary: dict[str, Any], gated: tuple[str, ...] = GATED) -> di
     cfg = summary["config"]
     return {
         "dataset": summary["dataset"], "questions": summary["questions"], "k": summary["k"],
-        "measured_with": {key: cfg.get(key) for key in ("retrieval", "fusion", "chunk_tokens", "chunk_overlap",
-                                                         "title_header", "top_k", "rerank", "mmr_lambda",
-                                                         "abstain_threshold", "embedding_model_id")},
+        "measured_with": {key: cfg.get(key) for key in MEASURED_WITH},
         "regenerate": f"rag eval {summary['dataset']} --write-baseline",
         "metrics": metrics,
     }

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from eval import metrics as m
+from eval.bootstrap import bootstrap_ci, bootstrap_percentile_ci
 from rag.sentences import sentence_spans
 
 if TYPE_CHECKING:
@@ -207,11 +208,11 @@ def aggregate(rows: Sequence[Scored], names: Sequence[str]) -> dict[str, Aggrega
             continue
         values = [r.scores[name] for r in rows]
         res = m.mean_metric(values)
-        out[name] = Aggregate(res.mean, m.bootstrap_ci(res.scores, groups, n_boot=N_BOOT, seed=SEED))
+        out[name] = Aggregate(res.mean, bootstrap_ci(res.scores, groups, n_boot=N_BOOT, seed=SEED))
     latencies = [r.scores["latency_ms"] for r in rows]
     if latencies:
         for q, value in m.percentiles(latencies, (50, 95)).items():
-            ci = m.bootstrap_percentile_ci(latencies, groups, float(q[1:]), n_boot=N_BOOT, seed=SEED)
+            ci = bootstrap_percentile_ci(latencies, groups, float(q[1:]), n_boot=N_BOOT, seed=SEED)
             out[f"latency_{q}_ms"] = Aggregate(value, ci)
     return out
 

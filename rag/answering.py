@@ -28,6 +28,7 @@ class Candidate:
     cos: float
     bm25: float
     score: float = 0.0
+    coverage: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,14 @@ class Selection:
 
 
 def candidates(hits: Sequence[Hit], retriever: HybridRetriever, qs: QueryScores, question: str = "",
-               *, cos_weight: float = 1.0, bm25_weight: float = 1.0, type_weight: float = 0.5,
-               rank_weight: float = 0.3) -> list[Candidate]:
-    """Statement sentences of the hits, scored by fusing four signals over the candidates.
+               *, cos_weight: float = 1.0, bm25_weight: float = 1.0, coverage_weight: float = 1.0,
+               type_weight: float = 0.5, rank_weight: float = 0.3) -> list[Candidate]:
+    """Statement sentences of the hits, scored by fusing five signals over the candidates.
 
-    Cosine and BM25 against the question; whether the sentence holds a span of the type the question
-    asks for (a number for "how many", a date for "when", ...); and the rank of the chunk it came from.
+    Cosine and BM25 against the question; the share of the question's IDF mass the sentence covers,
+    read together with the sentence before it (answers often continue a sentence that names the
+    subject); whether the sentence holds a span of the type the question asks for (a number for
+    "how many", a date for "when", ...); and the rank of the chunk it came from.
     """
     idx = retriever.sentences
     row_of = {c.chunk_id: i for i, c in enumerate(retriever.chunks)}
@@ -62,27 +65,32 @@ def candidates(hits: Sequence[Hit], retriever: HybridRetriever, qs: QueryScores,
 
     rows = np.array([r for _, r in picked])
     cos, lex = qs.sentence_cos[rows], qs.sentence_bm25[rows]
+    cover = idx.coverage(question, rows.tolist())
     typed = np.array([has_typed_span(question, idx.texts[r]) for _, r in picked], dtype=np.float64)
     rank = -np.array([hit.rank for hit, _ in picked], dtype=np.float64)
-    fused = zscore_fusion([cos, lex, typed, rank], [cos_weight, bm25_weight, type_weight, rank_weight])
+    fused = zscore_fusion([cos, lex, cover, typed, rank],
+                          [cos_weight, bm25_weight, coverage_weight, type_weight, rank_weight])
     return [
-        Candidate(hit, r, idx.rows[r].start, idx.rows[r].end, idx.texts[r], float(c), float(b), float(f))
-        for (hit, r), c, b, f in zip(picked, cos, lex, fused, strict=True)
+        Candidate(hit, r, idx.rows[r].start, idx.rows[r].end, idx.texts[r], float(c), float(b), float(f), float(v))
+        for (hit, r), c, b, f, v in zip(picked, cos, lex, fused, cover, strict=True)
     ]
 
 
-def select(cands: Sequence[Candidate], *, max_sentences: int, margin: float = 1.0) -> Selection:
+def select(cands: Sequence[Candidate], *, max_sentences: int, margin: float = 1.0,
+           coverage_weight: float = 0.0) -> Selection:
     """The best sentence plus up to ``max_sentences - 1`` others within ``margin`` (in z units) of it.
 
-    The evidence that gates abstention is the best raw cosine among the candidates: unlike the
-    fused score it is on an absolute scale, comparable across questions and corpora.
+    The evidence that gates abstention is, over the candidates, the best raw cosine plus
+    ``coverage_weight`` times the share of the question's IDF mass the same sentence covers (with
+    the one before it): one sentence that both means and names what is asked. Unlike the fused
+    score, both parts are on absolute scales, comparable across questions and corpora.
     """
     if not cands:
         return Selection((), 0.0)
     ranked = sorted(cands, key=lambda c: -c.score)
     best = ranked[0]
     chosen = [best] + [c for c in ranked[1:max_sentences] if c.score >= best.score - margin]
-    return Selection(tuple(chosen), max(c.cos for c in cands))
+    return Selection(tuple(chosen), max(c.cos + coverage_weight * c.coverage for c in cands))
 
 
 def compose(selection: Selection, titles: Mapping[str, str]) -> tuple[str, tuple[Citation, ...]]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from rag.chunking import TOKENIZER_NAME, TokenChunker, with_header
 from rag.docstore import DocRecord
 from rag.errors import DocumentNotFound, IndexMismatch, IndexNotFound
-from rag.sentences import sentence_spans
+from rag.sentences import sentence_spans, skip_dateline
 from rag.store import (
     Manifest,
     all_vectors,
@@ -200,11 +200,13 @@ def _chunk_all(chunker: TokenChunker, articles: Sequence[Article], start_id: int
 
 
 def _sentences_of(chunks: Sequence[Chunk], texts: dict[str, str], start_id: int) -> list[Sentence]:
-    """Unique sentence spans inside the chunks (overlapping chunks share sentences)."""
+    """Unique sentence spans inside the chunks (overlapping chunks share sentences), datelines left out."""
     seen: set[tuple[str, int, int]] = set()
     out: list[Sentence] = []
     for c in chunks:
-        for s, e in sentence_spans(texts[c.doc_id], c.start, c.end):
+        text = texts[c.doc_id]
+        for s, e in sentence_spans(text, c.start, c.end):
+            s = skip_dateline(text, s, e)
             if (c.doc_id, s, e) not in seen:
                 seen.add((c.doc_id, s, e))
                 out.append(Sentence(start_id + len(out), c.doc_id, s, e))

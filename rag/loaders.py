@@ -13,7 +13,7 @@ from typing import Any
 
 from rag.errors import UnsupportedDocument
 from rag.faq import split_article
-from rag.sentences import sentence_spans
+from rag.sentences import sentence_spans, skip_dateline
 from rag.types import Article, FaqPair
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".jsonl")
@@ -32,8 +32,6 @@ _BLOCKS = (
 )
 _DROP = ("head", "script", "style", "nav", "header", "footer", "noscript", "template")
 _PARA, _LINE = "\ue000", "\ue001"  # private-use sentinels that survive get_text()
-# A news dateline such as "Seoul, South Korea (AP) — " is not part of a title.
-_DATELINE = re.compile(r"^[A-Z][^\n—–]{0,60}?\([A-Za-z][\w .&-]{0,20}\)\s*[—–-]+\s*")
 _DATE_FORMATS = ("%Y/%m/%d", "%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%d.%m.%Y")
 
 
@@ -218,8 +216,8 @@ def _first_sentence(text: str, start: int, end: int) -> str | None:
     sentences = sentence_spans(text, start, end)
     if not sentences:
         return None
-    first = text[sentences[0][0] : sentences[0][1]]
-    return shorten(_DATELINE.sub("", first, count=1) or first)
+    s, e = sentences[0]
+    return shorten(text[skip_dateline(text, s, e) : e])
 
 
 def _clean_title(title: str | None) -> str | None:

@@ -92,6 +92,7 @@ class Pipeline:
         from rag.sentence_index import SentenceIndex
 
         snap = load_snapshot(self.settings.index_dir)
+        _limit_blas_threads(self.settings.blas_threads)
         titles = {d: r.title for d, r in snap.documents.items()}
         return _Loaded(snap, HybridRetriever(snap, SentenceIndex(snap)), titles)
 
@@ -144,16 +145,22 @@ class Pipeline:
         qs, hits = self._retrieve(q, k, timings)
         t1 = time.perf_counter()
         s = self.settings
-        cands = answering.candidates(hits, loaded.retriever, qs, q, cos_weight=s.answer_dense_weight,
-                                     bm25_weight=s.answer_bm25_weight)
-        sel = answering.select(cands, max_sentences=s.answer_sentences)
+        sel = self.select(q, qs, hits)
         timings["answer_ms"] = (time.perf_counter() - t1) * 1e3
         timings["total_ms"] = (time.perf_counter() - t0) * 1e3
         if not sel.sentences or sel.evidence < s.abstain_threshold:
             return Answer(q, answering.ABSTAIN_MESSAGE, True, (), None, tuple(hits), timings)
         text, cites = answering.compose(sel, loaded.titles)
-        short = short_answer(q, sel.sentences[0].text) if s.short_answers else None
+        embed = self.embedder.embed if s.short_answer_focus else None
+        short = short_answer(q, sel.sentences[0].text, embed) if s.short_answers else None
         return Answer(q, text, False, cites, short, tuple(hits), timings)
+
+    def select(self, question: str, qs: QueryScores, hits: Sequence[Hit]) -> answering.Selection:
+        """The answer sentences among the hits, and the evidence abstention is decided on."""
+        s = self.settings
+        cands = answering.candidates(hits, self.loaded.retriever, qs, question, cos_weight=s.answer_dense_weight,
+                                     bm25_weight=s.answer_bm25_weight, coverage_weight=s.answer_coverage_weight)
+        return answering.select(cands, max_sentences=s.answer_sentences, coverage_weight=s.abstain_coverage_weight)
 
     def update(
         self,
@@ -170,3 +177,17 @@ class Pipeline:
         if report.changed or rebuild or self._loaded is not None:
             self.reload()
         return report
+
+
+def _limit_blas_threads(n: int) -> None:
+    """Cap the BLAS pools loaded so far (numpy's, faiss's) for the rest of the process.
+
+    Retrieval does small matrix-vector products; OpenBLAS's idle threads keep spinning afterwards and hold
+    the cores the next query embedding needs (measured: ~100 ms per query on 2 cores, see bench/README.md).
+    torch's own OpenMP pool is untouched, so batch embedding keeps its threads.
+    """
+    if n <= 0:
+        return
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=n, user_api="blas")

@@ -28,6 +28,7 @@ CrossScorer = Callable[[list[str]], "np.ndarray"]
 class QueryScores:
     """Everything scored once per question and shared by retrieval and answering."""
 
+    question: str
     qvec: np.ndarray
     chunk_bm25: np.ndarray  # per chunk row
     sentence_bm25: np.ndarray  # per sentence row
@@ -56,7 +57,7 @@ class HybridRetriever:
 
     def score(self, question: str, qvec: np.ndarray) -> QueryScores:
         """Per-row lexical and sentence scores for a question (dense chunk scores come from the pool)."""
-        return QueryScores(qvec, self.lexical.scores(question), self.sentences.lexical.scores(question),
+        return QueryScores(question, qvec, self.lexical.scores(question), self.sentences.lexical.scores(question),
                            self.sentences.vectors @ qvec)
 
     def search(self, qs: QueryScores, k: int, settings: Settings, cross: CrossScorer | None = None) -> list[Hit]:
@@ -97,6 +98,9 @@ class HybridRetriever:
             best_cos, best_lex = self._best_sentence(rows, qs)
             signals = [fused, best_cos, best_lex]
             weights = [1.0, settings.rerank_dense_weight, settings.rerank_bm25_weight]
+            if settings.rerank_coverage_weight:
+                signals.append(self._coverage(rows, qs))
+                weights.append(settings.rerank_coverage_weight)
             if cross is not None:
                 signals.append(cross([self.chunks[r].text for r in rows]))
                 weights.append(settings.cross_encoder_weight)
@@ -112,6 +116,23 @@ class HybridRetriever:
 
     def sentence_rows(self, chunk_row: int) -> np.ndarray:
         return self._chunk_sentences[chunk_row]
+
+    def _coverage(self, rows: np.ndarray, qs: QueryScores) -> np.ndarray:
+        """Per chunk, the best share of the question's IDF mass one sentence holds with the sentence before it."""
+        import numpy as np
+
+        srows = [self._chunk_sentences[r] for r in rows]
+        flat = np.concatenate(srows) if srows else np.zeros(0, dtype=np.int64)
+        out = np.zeros(rows.size)
+        if flat.size == 0:
+            return out
+        cover = self.sentences.coverage(qs.question, flat.tolist())
+        pos = 0
+        for j, sr in enumerate(srows):
+            if sr.size:
+                out[j] = cover[pos : pos + sr.size].max()
+            pos += sr.size
+        return out
 
     def _best_sentence(self, rows: np.ndarray, qs: QueryScores) -> tuple[np.ndarray, np.ndarray]:
         import numpy as np

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rag.lexical import BM25Index
@@ -25,10 +26,14 @@ class SentenceIndex:
         docs = snapshot.documents
         self.texts = [docs[s.doc_id].text[s.start : s.end] for s in self.rows]
         self.is_question = np.array([t.rstrip("\"'”’) ").endswith("?") for t in self.texts], dtype=bool)
-        self.lexical = BM25Index(self.texts)
+        self.lexical = BM25Index(self.texts, keep_terms=True)
         self._by_doc: dict[str, tuple[list[int], list[int]]] = {}
+        #: The row of the sentence before each one in its document (-1 for a document's first).
+        self.previous = np.full(len(self.rows), -1, dtype=np.int64)
         for row, s in sorted(enumerate(self.rows), key=lambda rs: (rs[1].doc_id, rs[1].start)):
             starts, rows = self._by_doc.setdefault(s.doc_id, ([], []))
+            if rows:
+                self.previous[row] = rows[-1]
             starts.append(s.start)
             rows.append(row)
 
@@ -42,3 +47,7 @@ class SentenceIndex:
                 out.append(rows[i])
             i += 1
         return out
+
+    def coverage(self, question: str, rows: Sequence[int]) -> np.ndarray:
+        """Per row, the share of the question's IDF mass the sentence holds with the sentence before it."""
+        return self.lexical.coverage(question, rows, self.previous[list(rows)].tolist())

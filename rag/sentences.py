@@ -8,6 +8,9 @@ import re
 # that can open a sentence. Abbreviations are filtered afterwards.
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _PARAGRAPH = re.compile(r"\n\s*\n")
+#: A news dateline such as "Seoul, South Korea (AP) — " opening an article: a byline, not content.
+#: Only capitalised place words may precede the agency, so a sentence that merely cites one is untouched.
+DATELINE = re.compile(r"[A-Z][\w.'’-]*(?:,? [A-Z][\w.'’-]*){0,5},? ?\([A-Za-z][\w .&-]{0,20}\)\s*[—–-]+\s*")
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof sr jr st mt ft vs etc e.g i.e u.s u.k u.n gen col lt sgt capt gov sen rep "
     "jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co corp fig al approx dept est".split()
@@ -39,6 +42,12 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
             pos = m.end()
         spans.extend(_trim(text, pos, p_end))
     return spans
+
+
+def skip_dateline(text: str, start: int, end: int) -> int:
+    """Where a sentence's content starts: after a leading news dateline, if it has one."""
+    m = DATELINE.match(text, start, end)
+    return m.end() if m and m.end() < end else start
 
 
 def _is_abbreviation(text: str, sent_start: int, dot: int) -> bool:

@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = Field(64, ge=1, le=4096)
     embedding_device: str = "cpu"
+    blas_threads: int = Field(
+        1,
+        ge=0,
+        description="Cap numpy's/faiss's BLAS thread pools at query time (spinning BLAS threads otherwise stall the "
+        "next query embedding on small machines); 0 leaves them alone.",
+    )
 
     # Chunking (tokens of tiktoken's cl100k_base)
     chunk_tokens: int = Field(256, ge=16, le=2048)
@@ -47,17 +53,35 @@ class Settings(BaseSettings):
     rerank: bool = True
     rerank_dense_weight: float = Field(1.0, ge=0, description="Weight of the best sentence's cosine.")
     rerank_bm25_weight: float = Field(1.0, ge=0, description="Weight of the best sentence's BM25.")
+    rerank_coverage_weight: float = Field(
+        1.0, ge=0, description="Weight of the share of the question's IDF mass a chunk holds."
+    )
     cross_encoder: str | None = Field(None, description="Path to a cross-encoder model (off by default).")
     cross_encoder_weight: float = Field(2.0, ge=0, description="Weight of the cross-encoder in the rerank fusion.")
-    mmr_lambda: float = Field(0.7, ge=0, le=1, description="1.0 disables MMR; lower trades relevance for diversity.")
+    mmr_lambda: float = Field(
+        1.0, ge=0, le=1, description="1.0 disables MMR (the default: the ablation shows it costs recall); lower "
+        "trades relevance for diversity."
+    )
 
     # Answering
     answer_sentences: int = Field(2, ge=1, le=5)
     short_answers: bool = Field(True, description="Also return a short answer span when the question asks for one.")
+    short_answer_focus: bool = Field(
+        False, description="Re-rank short-answer candidates by their fit to the question's focus with the embedding "
+        "model (one extra small model call; +0.006 short F1 on XQuAD, see eval/README.md)."
+    )
     answer_dense_weight: float = Field(1.0, ge=0, description="Weight of a sentence's cosine when picking answers.")
     answer_bm25_weight: float = Field(1.0, ge=0, description="Weight of a sentence's BM25 when picking answers.")
+    answer_coverage_weight: float = Field(
+        1.0, ge=0, description="Weight of the share of the question's IDF mass a sentence (with the one before it) "
+        "covers when picking answers."
+    )
     abstain_threshold: float = Field(
-        0.45, description="Abstain when no candidate sentence reaches this cosine with the question (calibrated)."
+        0.54, description="Abstain when no candidate sentence's evidence (cosine with the question plus "
+        "abstain_coverage_weight x its term coverage) reaches this (calibrated, see eval/README.md)."
+    )
+    abstain_coverage_weight: float = Field(
+        0.2, ge=0, description="Weight of term coverage in the abstention evidence (0: cosine alone)."
     )
     max_question_chars: int = Field(2000, ge=1)
 

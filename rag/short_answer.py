@@ -1,14 +1,25 @@
 """A short answer span (number, date, name, place, short phrase) inside the best supporting sentence.
 
-Offline heuristics, no model: guess the answer type from the question's wh-word, list candidate
-spans of that type in the sentence, drop what the question already says, and prefer candidates close
-to the words the sentence shares with the question (answers sit next to the matched context).
+Offline, no extra model: guess the answer type from the question's wh-word, list candidate spans of
+that type in the sentence, drop what the question already says, and prefer candidates close to the
+words the sentence shares with the question (answers sit next to the matched context). When an
+embedder is passed, the best few candidates are also scored by how well they fit the question's
+*focus* (its lexical answer type: "what German general" -> "German general", "who" -> "person or
+organization"), the way classic QA systems match a candidate to the type of thing asked for.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: Embeds texts into unit vectors (the pipeline's bi-encoder).
+EmbedFn = Callable[[Sequence[str]], "np.ndarray"]
 
 _WORD = re.compile(r"[\w][\w'’.-]*[\w]|[\w]")
 _STOP = frozenset(
@@ -91,8 +102,36 @@ _NO_SPAN = re.compile(
 _ASKS_WHAT = re.compile(r"\b(what|which|name)\b", re.I)
 
 
-def short_answer(question: str, sentence: str) -> str | None:
-    """The best short span of ``sentence`` answering ``question``, or None when nothing fits."""
+# The focus of "what/which [adjectives] noun ..." questions: the words naming the kind of thing asked for.
+_FOCUS = re.compile(
+    r"\b(?:what|which)\s+(?:(?:kinds?|types?|sorts?|forms?|names?)\s+of\s+)?((?:(?!(?:is|was|are|were|does|did|do|has|have|"
+    r"had|can|could|would|will|of|in|on|at|to|for|from|by|with|that|the|a|an|first|also|still|ever|later|often|"
+    r"usually|most|not|and|or|\w+ed|\w+ly)\b)[\w'’-]+\s*){1,3})",
+    re.I,
+)
+#: How many of the heuristics' best candidates the focus match re-ranks.
+FOCUS_SHORTLIST = 4
+_GENERIC_FOCUS = ((re.compile(r"\bwho(m|se)?\b", re.I), "person or organization"),
+                  (re.compile(r"\bwhere\b", re.I), "place or location"))
+
+
+def question_focus(question: str) -> str | None:
+    """The words naming the kind of answer asked for, or a generic type for who/where; None otherwise."""
+    m = _FOCUS.search(question)
+    if m:
+        return m.group(1).strip()
+    for pattern, generic in _GENERIC_FOCUS:
+        if pattern.search(question):
+            return generic
+    return None
+
+
+def short_answer(question: str, sentence: str, embed: EmbedFn | None = None) -> str | None:
+    """The best short span of ``sentence`` answering ``question``, or None when nothing fits.
+
+    ``embed`` (optional) adds the focus match: candidates are embedded with the question's focus and the
+    cosine joins the heuristic score as one more standardised signal.
+    """
     if _NO_SPAN.search(question):
         return None
     kind = answer_type(question)
@@ -101,13 +140,37 @@ def short_answer(question: str, sentence: str) -> str | None:
     q_terms = {_norm(w) for w in _WORD.findall(question)}
     anchors = [(m.start(), m.end()) for m in _WORD.finditer(sentence)
                if _norm(m.group()) in q_terms and _norm(m.group()) not in _STOP]
+    focus = question_focus(question) if embed is not None and kind in ("named", "entity", "phrase") else None
     spans = _candidates(sentence, "entity" if kind == "named" else kind, q_terms)
-    if not spans and kind != "phrase":
+    if kind == "phrase":
+        spans = _dedupe(_candidates(sentence, "entity", q_terms) + spans)
+    elif not spans:  # "when" is often answered by an event, "who" by a lower-case group
         spans = _candidates(sentence, "phrase", q_terms)
     if not spans:
         return None
-    best = max(spans, key=lambda s: _score(s, anchors, len(sentence)))
-    return best.text
+    heuristic = [_score(s, anchors, len(sentence)) for s in spans]
+    if focus is None or embed is None or len(spans) == 1:
+        return spans[max(range(len(spans)), key=heuristic.__getitem__)].text
+    import numpy as np
+
+    from rag.fusion import zscore_fusion
+
+    # The focus re-ranks the heuristics' shortlist: one small embedding batch per answer.
+    shortlist = sorted(range(len(spans)), key=lambda i: -heuristic[i])[:FOCUS_SHORTLIST]
+    vecs = embed([focus, *(spans[i].text for i in shortlist)])
+    fit = vecs[1:] @ vecs[0]
+    fused = zscore_fusion([np.array([heuristic[i] for i in shortlist]), fit], [1.0, 1.0])
+    return spans[shortlist[int(fused.argmax())]].text
+
+
+def _dedupe(spans: list[Span]) -> list[Span]:
+    seen: set[tuple[int, int]] = set()
+    out: list[Span] = []
+    for s in spans:
+        if (s.start, s.end) not in seen:
+            seen.add((s.start, s.end))
+            out.append(s)
+    return out
 
 
 def _candidates(sentence: str, kind: str, q_terms: set[str]) -> list[Span]:
@@ -124,7 +187,9 @@ def _candidates(sentence: str, kind: str, q_terms: set[str]) -> list[Span]:
             text = _tidy(_trim_known(text, q_terms), kind)
             start = sentence.find(text, m.start())
             if text and start >= 0:
-                out.append(Span(start, start + len(text), text, 1.0))
+                # A lone capitalised first word is no evidence of a name: every sentence starts that way.
+                lone_opener = kind == "entity" and start == 0 and " " not in text
+                out.append(Span(start, start + len(text), text, 0.5 if lone_opener else 1.0))
         return [s for s in out if s.text]
     # Phrases: maximal runs of words the question does not contain, split at punctuation.
     for m in re.finditer(r"[^,;:()\"“”]+", sentence):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from eval import harness
-from eval.metrics import bootstrap_percentile_ci
+from eval.bootstrap import bootstrap_percentile_ci
 from eval.scoring import (
     aggregate,
     answer_flags,

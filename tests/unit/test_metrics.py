@@ -7,11 +7,10 @@ import math
 import numpy as np
 import pytest
 
+from eval.bootstrap import bootstrap_ci, cluster_bootstrap_means, paired_bootstrap_delta
 from eval.metrics import (
     MetricResult,
     answer_hit,
-    bootstrap_ci,
-    cluster_bootstrap_means,
     contains_answer,
     cosine_rows,
     doc_hit,
@@ -21,7 +20,6 @@ from eval.metrics import (
     mean_metric,
     normalize_answer,
     oracle_sentence_f1,
-    paired_bootstrap_delta,
     percentiles,
     reciprocal_rank,
     rouge_l,

@@ -80,3 +80,20 @@ def test_unloadable_cross_encoder_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(ModelUnavailable, match="RAG_CROSS_ENCODER"):
         load_cross_encoder(str(tmp_path))
+
+
+def test_each_sentence_knows_the_one_before_it_in_its_document(pipeline: Pipeline) -> None:
+    idx = pipeline.loaded.retriever.sentences
+    by_doc: dict[str, list[int]] = {}
+    for row in sorted(range(len(idx.rows)), key=lambda r: (idx.rows[r].doc_id, idx.rows[r].start)):
+        by_doc.setdefault(idx.rows[row].doc_id, []).append(row)
+    assert len(by_doc) == 3
+    for rows in by_doc.values():
+        assert idx.previous[rows[0]] == -1
+        assert [int(idx.previous[r]) for r in rows[1:]] == rows[:-1]
+    # Coverage reads a sentence together with the one before it, so it never drops when context is added.
+    q = "How many astronauts did the rocket carry?"
+    rows = list(range(len(idx.rows)))
+    with_context = idx.coverage(q, rows)
+    alone = idx.lexical.coverage(q, rows, [-1] * len(rows))
+    assert np.all(with_context >= alone) and with_context.max() > 0

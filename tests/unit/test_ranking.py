@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 
 from rag.fusion import rrf_fusion, zscore_fusion, zscores
 from rag.mmr import mmr_order
-from rag.sentences import sentence_spans
-from rag.short_answer import answer_type, has_typed_span, short_answer
+from rag.sentences import sentence_spans, skip_dateline
+from rag.short_answer import answer_type, has_typed_span, question_focus, short_answer
 
 
 def test_zscores_standardise_and_tolerate_constants() -> None:
@@ -67,3 +69,76 @@ def test_short_answers_pick_the_typed_span_near_the_question_words() -> None:
     assert short_answer("Why did Kim invite them?", "Kim invited them to strengthen ties.") is None
     assert has_typed_span("How many eggs?", "The queen lays 2,000 eggs a day.")
     assert not has_typed_span("How many eggs?", "The queen lays eggs every day.")
+
+
+@pytest.mark.parametrize(
+    ("question", "focus"),
+    [("What German general was of Huguenot ancestry?", "German general"),
+     ("In what English colony were settlers promised land?", "English colony"),
+     ("Stratigraphers look for what types of extraction?", "extraction"),
+     ("Who halted the advance?", "person or organization"),
+     ("Where was the theatre?", "place or location"),
+     ("What chemist first made liquid oxygen?", "chemist"),
+     ("What device is used to treat poisoning?", "device"),
+     ("What is the capital?", None),
+     ("How many eggs?", None)],
+)
+def test_question_focus(question: str, focus: str | None) -> None:
+    assert question_focus(question) == focus
+
+
+def test_focus_match_chooses_between_candidates_the_heuristics_tie() -> None:
+    """With an embedder, the candidate closest to the question's focus wins; without, the nearest to the anchors."""
+    s = "Working with Lord Kelvin at the Royal Institution, the Scottish chemist James Dewar liquefied oxygen."
+    question = "What chemist first made liquid oxygen in quantity?"
+    table = {"chemist": [1.0, 0.0], "James Dewar": [0.9, 0.436], "Lord Kelvin": [0.0, 1.0],
+             "Royal Institution": [0.0, 1.0], "Scottish": [0.2, 0.98]}
+    calls: list[list[str]] = []
+
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return np.array([table.get(t, [0.0, 1.0]) for t in texts], dtype=np.float32)
+
+    assert short_answer(question, s, embed) == "James Dewar"
+    assert calls and calls[0][0] == "chemist"
+    assert short_answer("How many eggs?", "The queen lays 2,000 eggs a day.", embed) == "2,000"
+    assert len(calls) == 1  # numbers have no focus to match: no embedding
+
+
+def test_a_lone_capitalised_first_word_is_not_preferred_as_a_name() -> None:
+    s = "Likewise, each deacon is a member of the Order of Deacons."
+    assert short_answer("Each deacon is a member of what?", s) == "Order of Deacons"
+
+
+def test_dateline_is_skipped_only_at_the_start() -> None:
+    t = "Seoul, South Korea (AP) — Kim hosted Chinese delegates."
+    assert t[skip_dateline(t, 0, len(t)):] == "Kim hosted Chinese delegates."
+    plain = "Kim hosted delegates (AP) — and artists."
+    assert skip_dateline(plain, 0, len(plain)) == 0
+
+
+def test_coverage_weighs_rare_question_terms_and_reads_the_sentence_before() -> None:
+    from rag.lexical import BM25Index
+
+    texts = ["Carbon monoxide poisoning is treated with these devices.",   # 0: names the subject
+             "They are hyperbaric oxygen chambers.",                        # 1: continues 0, holds the answer
+             "The devices are large.",                                      # 2: only a common term
+             "Poisoning is rare."]                                          # 3
+    idx = BM25Index(texts, keep_terms=True)
+    q = "What devices treat carbon monoxide poisoning?"
+    alone = idx.coverage(q, [0, 1, 2, 3], [-1, -1, -1, -1])
+    assert alone[1] == 0.0 and alone[0] == pytest.approx(1.0)
+    assert 0.0 < alone[2] < alone[3] + alone[2] < alone[0]  # "devices" and "poisoning" each carry part of the mass
+    # Rarer terms weigh more: "carbon"/"monoxide" (in one row) outweigh "devices" (in two).
+    assert alone[2] < 0.25
+    with_context = idx.coverage(q, [1, 2], [0, -1])
+    assert with_context[0] == pytest.approx(1.0) and with_context[1] == pytest.approx(alone[2])
+    assert np.all(BM25Index(texts).coverage(q, [0], [-1]) == 0.0)  # built without terms: no signal
+    assert np.all(idx.coverage("zebra quagga", [0, 1], [-1, 0]) == 0.0)  # no indexed term: no signal
+
+
+def test_without_a_span_of_the_asked_type_a_phrase_answers() -> None:
+    s = "Liu returned to Beijing after the long war had ended."
+    when = short_answer("When did Liu return to Beijing?", s)
+    assert when is not None and when in s and "Liu" not in when and "Beijing" not in when
+    assert short_answer("Who built the tower?", "The tower was built by local masons.") == "local masons"
