@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import AsyncIterator, Sequence
+from typing import NamedTuple
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
@@ -30,6 +31,13 @@ def pieces(text: str, words: int = WORDS_PER_PIECE) -> list[str]:
     return out
 
 
+class Standalone(NamedTuple):
+    """The question to answer, and the user's own words when it was condensed from a follow-up."""
+
+    question: str
+    focus: str | None = None
+
+
 class Responder:
     """Condense, retrieve and answer; offline unless an LLM client is given."""
 
@@ -37,18 +45,19 @@ class Responder:
         self.pipeline = pipeline
         self.llm = llm
 
-    def standalone_question(self, turns: Sequence[Turn]) -> str:
+    def standalone_question(self, turns: Sequence[Turn]) -> Standalone:
         """Validate the last user message, then resolve it against the earlier turns (blocking)."""
         last = last_user_message(turns)
         if not last.strip():
             raise EmptyQuestion("the conversation has no user message to answer")
         self.pipeline.validate(last)
-        return condense(turns, self.llm)[: self.pipeline.settings.max_question_chars]
+        question = condense(turns, self.llm)[: self.pipeline.settings.max_question_chars]
+        return Standalone(question, None if question.strip() == last.strip() else last)
 
-    def answer(self, question: str, k: int | None = None) -> Answer:
+    def answer(self, question: str, k: int | None = None, focus: str | None = None) -> Answer:
         """The full answer (blocking: call it from a worker thread)."""
         if self.llm is None:
-            return self.pipeline.answer(question, k)
+            return self.pipeline.answer(question, k, focus=focus)
         t0 = time.perf_counter()
         q, hits, messages = self._prepare(question, k)
         if not hits:
@@ -56,10 +65,10 @@ class Responder:
         text = self.llm.complete(messages)
         return self._finish(q, text, hits, t0)
 
-    async def stream(self, question: str, k: int | None = None) -> AsyncIterator[Piece]:
+    async def stream(self, question: str, k: int | None = None, focus: str | None = None) -> AsyncIterator[Piece]:
         """Do the blocking work that can fail on bad input now, then stream text pieces and the final Answer."""
         if self.llm is None:
-            ans = await run_in_threadpool(self.pipeline.answer, question, k)
+            ans = await run_in_threadpool(self.pipeline.answer, question, k, focus=focus)
             return _replay(ans)
         t0 = time.perf_counter()
         q, hits, messages = await run_in_threadpool(self._prepare, question, k)

@@ -41,13 +41,15 @@ class Selection:
 
 def candidates(hits: Sequence[Hit], retriever: HybridRetriever, qs: QueryScores, question: str = "",
                *, cos_weight: float = 1.0, bm25_weight: float = 1.0, coverage_weight: float = 1.0,
-               type_weight: float = 0.5, rank_weight: float = 0.3) -> list[Candidate]:
+               type_weight: float = 0.5, rank_weight: float = 0.3, focus: str | None = None) -> list[Candidate]:
     """Statement sentences of the hits, scored by fusing five signals over the candidates.
 
     Cosine and BM25 against the question; the share of the question's IDF mass the sentence covers,
     read together with the sentence before it (answers often continue a sentence that names the
     subject); whether the sentence holds a span of the type the question asks for (a number for
-    "how many", a date for "when", ...); and the rank of the chunk it came from.
+    "how many", a date for "when", ...); and the rank of the chunk it came from. ``focus`` (the user's own
+    words when the question was condensed from a follow-up) adds its coverage too, so the new subject of a
+    follow-up outweighs the context carried over from earlier turns.
     """
     idx = retriever.sentences
     row_of = {c.chunk_id: i for i, c in enumerate(retriever.chunks)}
@@ -68,8 +70,12 @@ def candidates(hits: Sequence[Hit], retriever: HybridRetriever, qs: QueryScores,
     cover = idx.coverage(question, rows.tolist())
     typed = np.array([has_typed_span(question, idx.texts[r]) for _, r in picked], dtype=np.float64)
     rank = -np.array([hit.rank for hit, _ in picked], dtype=np.float64)
-    fused = zscore_fusion([cos, lex, cover, typed, rank],
-                          [cos_weight, bm25_weight, coverage_weight, type_weight, rank_weight])
+    signals, weights = [cos, lex, cover, typed, rank], [cos_weight, bm25_weight, coverage_weight, type_weight,
+                                                         rank_weight]
+    if focus:
+        signals.append(idx.coverage(focus, rows.tolist()))
+        weights.append(coverage_weight)
+    fused = zscore_fusion(signals, weights)
     return [
         Candidate(hit, r, idx.rows[r].start, idx.rows[r].end, idx.texts[r], float(c), float(b), float(f), float(v))
         for (hit, r), c, b, f, v in zip(picked, cos, lex, fused, cover, strict=True)

@@ -135,8 +135,11 @@ class Pipeline:
         timings.update(embed_ms=(t1 - t0) * 1e3, retrieve_ms=(time.perf_counter() - t1) * 1e3)
         return qs, hits
 
-    def answer(self, question: str, k: int | None = None) -> Answer:
-        """Retrieve, pick the supporting sentences, cite them, or abstain."""
+    def answer(self, question: str, k: int | None = None, *, focus: str | None = None) -> Answer:
+        """Retrieve, pick the supporting sentences, cite them, or abstain.
+
+        ``focus``: the user's own words when ``question`` was condensed from a follow-up (see ``select``).
+        """
         t0 = time.perf_counter()
         q = self.validate(question)
         timings: dict[str, float] = {}
@@ -145,7 +148,7 @@ class Pipeline:
         qs, hits = self._retrieve(q, k, timings)
         t1 = time.perf_counter()
         s = self.settings
-        sel = self.select(q, qs, hits)
+        sel = self.select(q, qs, hits, focus)
         timings["answer_ms"] = (time.perf_counter() - t1) * 1e3
         timings["total_ms"] = (time.perf_counter() - t0) * 1e3
         if not sel.sentences or sel.evidence < s.abstain_threshold:
@@ -155,11 +158,13 @@ class Pipeline:
         short = short_answer(q, sel.sentences[0].text, embed) if s.short_answers else None
         return Answer(q, text, False, cites, short, tuple(hits), timings)
 
-    def select(self, question: str, qs: QueryScores, hits: Sequence[Hit]) -> answering.Selection:
+    def select(self, question: str, qs: QueryScores, hits: Sequence[Hit], focus: str | None = None
+               ) -> answering.Selection:
         """The answer sentences among the hits, and the evidence abstention is decided on."""
         s = self.settings
         cands = answering.candidates(hits, self.loaded.retriever, qs, question, cos_weight=s.answer_dense_weight,
-                                     bm25_weight=s.answer_bm25_weight, coverage_weight=s.answer_coverage_weight)
+                                     bm25_weight=s.answer_bm25_weight, coverage_weight=s.answer_coverage_weight,
+                                     focus=focus)
         return answering.select(cands, max_sentences=s.answer_sentences, coverage_weight=s.abstain_coverage_weight)
 
     def update(

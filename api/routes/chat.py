@@ -32,11 +32,11 @@ router = APIRouter(tags=["answer"])
 async def chat(body: ChatRequest, responder: ResponderDep) -> Any:
     """Answer the last user message in the context of the earlier ones (the client sends the history)."""
     turns = [m.turn() for m in body.messages]
-    question = await run_in_threadpool(responder.standalone_question, turns)
+    question, focus = await run_in_threadpool(responder.standalone_question, turns)
     if body.stream:
-        stream = await responder.stream(question, body.k)
+        stream = await responder.stream(question, body.k, focus)
         return EventSourceResponse(_events(stream), ping=15)
-    answer = await run_in_threadpool(responder.answer, question, body.k)
+    answer = await run_in_threadpool(responder.answer, question, body.k, focus)
     return {**answer.to_dict(), "message": {"role": "assistant", "content": answer.answer}}
 
 

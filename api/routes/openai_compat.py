@@ -37,12 +37,12 @@ async def chat_completions(body: OpenAIChatRequest, responder: ResponderDep) -> 
     turns = [Turn(m.role, m.text()) for m in body.messages if m.role in ("user", "assistant")]  # type: ignore[arg-type]
     if not any(t.role == "user" for t in turns):
         raise InvalidRequest("messages must contain at least one user message")
-    question = await run_in_threadpool(responder.standalone_question, turns)
+    question, focus = await run_in_threadpool(responder.standalone_question, turns)
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
     if body.stream:
-        stream = await responder.stream(question, None)
+        stream = await responder.stream(question, None, focus)
         return EventSourceResponse(_chunks(stream, cid, created, body.model), ping=15)
-    answer = await run_in_threadpool(responder.answer, question, None)
+    answer = await run_in_threadpool(responder.answer, question, None, focus)
     return {
         "id": cid,
         "object": "chat.completion",

@@ -67,10 +67,6 @@ def test_chat_follow_up_is_answered_from_the_right_passage(client: httpx.Client)
     assert any("Liu Guozhong" in c["text"] for c in d["citations"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known regression (session 2): term coverage in answer picking prefers the arms-deal sentence, which covers "
-    "more of the condensed question 'Russia-North Korea arms deal: Putin?' (0.82 of its IDF mass with its context) "
-    "than the Putin sentence (0.74); the follow-up's own term should weigh more. Remove this mark once it passes."))
 def test_chat_follow_up_about_putin(client: httpx.Client) -> None:
     history = [
         {"role": "user", "content": "Why is China concerned about a Russia-North Korea arms deal?"},

@@ -97,3 +97,13 @@ def test_each_sentence_knows_the_one_before_it_in_its_document(pipeline: Pipelin
     with_context = idx.coverage(q, rows)
     alone = idx.lexical.coverage(q, rows, [-1] * len(rows))
     assert np.all(with_context >= alone) and with_context.max() > 0
+
+
+def test_a_follow_ups_own_words_steer_the_answer(pipeline: Pipeline) -> None:
+    """A question condensed from a follow-up ("context: new subject?") is answered about the new subject."""
+    q = "Rocket launch in Florida: how long did the mission last?"
+    plain = pipeline.answer(q)
+    steered = pipeline.answer(q, focus="How long did the mission last?")
+    assert not steered.abstained
+    assert "mission lasted ten days" in steered.citations[0].text
+    assert plain.citations[0].text != steered.citations[0].text  # the carried-over context won without focus
