@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,6 +62,15 @@ def load_corpus(data_dir: Path = DATA_DIR) -> Corpus:
     questions = tuple(q for _, qa in xquad for q, golds in qa if q.strip() and any(g.strip() for g in golds))
     xquad_articles = tuple(a for a, _ in xquad)
     return Corpus(tuple(seeds) + xquad_articles + tuple(a for a, _ in fairy), xquad_articles, questions)
+
+
+def load_corpus_or_skip(data_dir: Path = DATA_DIR) -> Corpus | None:
+    """``load_corpus``, or None after printing ``skipped: ...`` when the shared datasets are absent."""
+    try:
+        return load_corpus(data_dir)
+    except DataMissing as e:
+        print(f"skipped: {e}", file=sys.stderr)
+        return None
 
 
 def sample_questions(questions: tuple[str, ...], n: int, seed: int = 0) -> list[str]:

@@ -23,8 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from corpus import DataMissing, load_corpus
-from measure import Timer, machine_state, ratio, torch_threads, write_results
+from corpus import load_corpus_or_skip
+from measure import Timer, machine_state, ratio, set_torch_threads, torch_threads, write_results
 
 BATCH_SIZE = 64
 #: Module-level functions of ``rag.indexing`` timed as stages of one update (missing ones are skipped).
@@ -109,14 +109,9 @@ def main() -> int:
     ap.add_argument("--out", default="ingest", help="Result name under bench/results/ (without .json).")
     ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0 keeps torch's default).")
     args = ap.parse_args()
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    try:
-        corpus = load_corpus()
-    except DataMissing as e:
-        print(f"skipped: {e}", file=sys.stderr)
+    set_torch_threads(args.threads)
+    corpus = load_corpus_or_skip()
+    if corpus is None:
         return 0
     before = machine_state()
 

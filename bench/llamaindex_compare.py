@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any
 
-from corpus import DataMissing, load_corpus, sample_questions
+from corpus import load_corpus, load_corpus_or_skip, sample_questions
 from measure import Timer, machine_state, ratio, summary_ms, write_results
 from worker_protocol import serve
 
@@ -196,10 +196,8 @@ def main() -> int:
     ap.add_argument("--worker", choices=["ours"], help=argparse.SUPPRESS)
     ap.add_argument("--out", default="llamaindex_compare")
     args = ap.parse_args()
-    try:
-        corpus = load_corpus()
-    except DataMissing as e:
-        print(f"skipped: {e}", file=sys.stderr)
+    corpus = load_corpus_or_skip()
+    if corpus is None:
         return 0
     if args.worker == "ours":
         return ours_worker()

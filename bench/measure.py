@@ -65,6 +65,14 @@ def rag_fingerprint() -> str:
     return h.hexdigest()[:12]
 
 
+def set_torch_threads(n: int) -> None:
+    """``torch.set_num_threads(n)``; 0 keeps torch's default."""
+    if n:
+        import torch
+
+        torch.set_num_threads(n)
+
+
 def torch_threads() -> int:
     import torch
 

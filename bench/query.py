@@ -22,8 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from corpus import DataMissing, load_corpus, sample_questions
-from measure import Timer, machine_state, ratio, summary_ms, torch_threads, write_results
+from corpus import load_corpus_or_skip, sample_questions
+from measure import Timer, machine_state, ratio, set_torch_threads, summary_ms, torch_threads, write_results
 
 TOP_K = 5
 WARMUP = 10
@@ -68,14 +68,9 @@ def main() -> int:
     ap.add_argument("--blas-threads", type=int, default=1,
                     help="Settings.blas_threads: cap numpy's/faiss's BLAS pools (0 leaves them alone).")
     args = ap.parse_args()
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    try:
-        corpus = load_corpus()
-    except DataMissing as e:
-        print(f"skipped: {e}", file=sys.stderr)
+    set_torch_threads(args.threads)
+    corpus = load_corpus_or_skip()
+    if corpus is None:
         return 0
     questions = sample_questions(corpus.xquad_questions, args.n)
     before = machine_state()
