@@ -67,7 +67,7 @@ def candidates(hits: Sequence[Hit], retriever: HybridRetriever, qs: QueryScores,
 
     rows = np.array([r for _, r in picked])
     cos, lex = qs.sentence_cos[rows], qs.sentence_bm25[rows]
-    cover = idx.coverage(question, rows.tolist())
+    cover = qs.sentence_coverage[rows]
     typed = np.array([has_typed_span(question, idx.texts[r]) for _, r in picked], dtype=np.float64)
     rank = -np.array([hit.rank for hit, _ in picked], dtype=np.float64)
     signals, weights = [cos, lex, cover, typed, rank], [cos_weight, bm25_weight, coverage_weight, type_weight,

@@ -47,7 +47,8 @@ class BM25Index:
         # The same (Lucene) IDF that BM25 weights matches by.
         self._idf = np.log1p((len(ids) - df + 0.5) / (df + 0.5))
 
-    def coverage(self, question: str, rows: Sequence[int], context: Sequence[int]) -> np.ndarray:
+    def coverage(self, question: str, rows: Sequence[int] | np.ndarray, context: Sequence[int] | np.ndarray
+                 ) -> np.ndarray:
         """Share of the question's IDF mass each row holds, counting terms found in its context row too.
 
         ``context[i]`` is a row read together with ``rows[i]`` (-1: none). A sentence that answers usually
@@ -63,13 +64,11 @@ class BM25Index:
         if not terms:
             return out
         idf = self._idf[terms]
-        present = self._incidence[:, terms].tocsr()
-        r = np.asarray(rows, dtype=np.int64)
+        present = self._incidence[:, terms].toarray() > 0  # every row x the question's terms
         c = np.asarray(context, dtype=np.int64)
-        held = present[r].toarray() > 0
+        held = present[np.asarray(rows, dtype=np.int64)]
         has_ctx = c >= 0
-        if has_ctx.any():
-            held[has_ctx] |= present[c[has_ctx]].toarray() > 0
+        held[has_ctx] |= present[c[has_ctx]]
         return (held @ idf) / float(idf.sum())
 
     def query_terms(self, question: str) -> list[str]:

@@ -28,11 +28,11 @@ CrossScorer = Callable[[list[str]], "np.ndarray"]
 class QueryScores:
     """Everything scored once per question and shared by retrieval and answering."""
 
-    question: str
     qvec: np.ndarray
     chunk_bm25: np.ndarray  # per chunk row
     sentence_bm25: np.ndarray  # per sentence row
     sentence_cos: np.ndarray  # per sentence row
+    sentence_coverage: np.ndarray  # per sentence row: share of the question's IDF mass, with the sentence before
 
 
 class HybridRetriever:
@@ -57,8 +57,9 @@ class HybridRetriever:
 
     def score(self, question: str, qvec: np.ndarray) -> QueryScores:
         """Per-row lexical and sentence scores for a question (dense chunk scores come from the pool)."""
-        return QueryScores(question, qvec, self.lexical.scores(question), self.sentences.lexical.scores(question),
-                           self.sentences.vectors @ qvec)
+        s = self.sentences
+        return QueryScores(qvec, self.lexical.scores(question), s.lexical.scores(question), s.vectors @ qvec,
+                           s.coverage(question))
 
     def search(self, qs: QueryScores, k: int, settings: Settings, cross: CrossScorer | None = None) -> list[Hit]:
         """Top-k hits with every signal's raw score and the fused/reranked score.
@@ -95,12 +96,9 @@ class HybridRetriever:
         rerank = None
         final = fused
         if settings.rerank:
-            best_cos, best_lex = self._best_sentence(rows, qs)
-            signals = [fused, best_cos, best_lex]
-            weights = [1.0, settings.rerank_dense_weight, settings.rerank_bm25_weight]
-            if settings.rerank_coverage_weight:
-                signals.append(self._coverage(rows, qs))
-                weights.append(settings.rerank_coverage_weight)
+            best_cos, best_lex, best_cover = self._best_sentence(rows, qs)
+            signals = [fused, best_cos, best_lex, best_cover]
+            weights = [1.0, settings.rerank_dense_weight, settings.rerank_bm25_weight, settings.rerank_coverage_weight]
             if cross is not None:
                 signals.append(cross([self.chunks[r].text for r in rows]))
                 weights.append(settings.cross_encoder_weight)
@@ -117,31 +115,14 @@ class HybridRetriever:
     def sentence_rows(self, chunk_row: int) -> np.ndarray:
         return self._chunk_sentences[chunk_row]
 
-    def _coverage(self, rows: np.ndarray, qs: QueryScores) -> np.ndarray:
-        """Per chunk, the best share of the question's IDF mass one sentence holds with the sentence before it."""
+    def _best_sentence(self, rows: np.ndarray, qs: QueryScores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per chunk, its best sentence's cosine, BM25 and term coverage (each maximised on its own)."""
         import numpy as np
 
-        srows = [self._chunk_sentences[r] for r in rows]
-        flat = np.concatenate(srows) if srows else np.zeros(0, dtype=np.int64)
-        out = np.zeros(rows.size)
-        if flat.size == 0:
-            return out
-        cover = self.sentences.coverage(qs.question, flat.tolist())
-        pos = 0
-        for j, sr in enumerate(srows):
-            if sr.size:
-                out[j] = cover[pos : pos + sr.size].max()
-            pos += sr.size
-        return out
-
-    def _best_sentence(self, rows: np.ndarray, qs: QueryScores) -> tuple[np.ndarray, np.ndarray]:
-        import numpy as np
-
-        best_cos = np.zeros(rows.size)
-        best_lex = np.zeros(rows.size)
+        best = np.zeros((3, rows.size))
+        per_sentence = np.stack([qs.sentence_cos, qs.sentence_bm25, qs.sentence_coverage])
         for j, r in enumerate(rows):
             srows = self._chunk_sentences[r]
             if srows.size:
-                best_cos[j] = qs.sentence_cos[srows].max()
-                best_lex[j] = qs.sentence_bm25[srows].max()
-        return best_cos, best_lex
+                best[:, j] = per_sentence[:, srows].max(axis=1)
+        return best[0], best[1], best[2]

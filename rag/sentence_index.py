@@ -48,6 +48,10 @@ class SentenceIndex:
             i += 1
         return out
 
-    def coverage(self, question: str, rows: Sequence[int]) -> np.ndarray:
-        """Per row, the share of the question's IDF mass the sentence holds with the sentence before it."""
-        return self.lexical.coverage(question, rows, self.previous[list(rows)].tolist())
+    def coverage(self, question: str, rows: Sequence[int] | None = None) -> np.ndarray:
+        """Per row (all rows by default), the share of the question's IDF mass the sentence holds with the
+        sentence before it."""
+        import numpy as np
+
+        r = np.arange(len(self.rows)) if rows is None else np.asarray(rows, dtype=np.int64)
+        return self.lexical.coverage(question, r, self.previous[r])
