@@ -13,6 +13,7 @@ from typing import Any
 
 from rag.errors import UnsupportedDocument
 from rag.faq import split_article
+from rag.html_text import html_to_text
 from rag.sentences import sentence_spans, skip_dateline
 from rag.types import Article, FaqPair
 
@@ -26,12 +27,6 @@ _DATE_PREFIX = re.compile(r"\s*date\s*:?[ \t]*(?P<value>\d{4}-\d{2}-\d{2})(?=\s|
 _DATE_LINE = re.compile(r"\s*date[ \t]*:[ \t]*(?P<value>[^\n]*)", re.IGNORECASE)
 _H1 = re.compile(r"^[ \t]{0,3}#[ \t]+(?P<title>.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
 _HEADING = re.compile(r"[ \t]{0,3}#{1,6}[ \t]+(?P<title>.+?)[ \t]*#*[ \t]*$")
-_BLOCKS = (
-    "address", "article", "aside", "blockquote", "dd", "div", "dl", "dt", "figcaption", "figure", "form", "h1", "h2",
-    "h3", "h4", "h5", "h6", "hr", "li", "main", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
-)
-_DROP = ("head", "script", "style", "nav", "header", "footer", "noscript", "template")
-_PARA, _LINE = "\ue000", "\ue001"  # private-use sentinels that survive get_text()
 _DATE_FORMATS = ("%Y/%m/%d", "%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%d.%m.%Y")
 
 
@@ -138,33 +133,6 @@ def shorten(text: str, limit: int = TITLE_CHARS) -> str:
     if space > limit // 3:
         cut = cut[:space]
     return cut.rstrip(" ,;:—–-") + "…"
-
-
-def html_to_text(html: str) -> tuple[str, str | None]:
-    """Visible text of an HTML page (block elements become paragraphs) and its ``<title>``/``<h1>``."""
-    from bs4 import BeautifulSoup, Comment
-
-    soup = BeautifulSoup(html, "html.parser")
-    title = None
-    for name in ("title", "h1"):
-        tag = soup.find(name)
-        if tag is not None and (title := " ".join(tag.get_text(" ").split())):
-            break
-    for tag in soup.find_all(_DROP):
-        tag.decompose()
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
-    for br in soup.find_all("br"):
-        br.replace_with(_LINE)
-    for tag in soup.find_all(_BLOCKS):
-        tag.insert_before(_PARA)
-        tag.insert_after(_PARA)
-    paragraphs = []
-    for block in soup.get_text().split(_PARA):
-        lines = (" ".join(line.split()) for line in block.split(_LINE))
-        if paragraph := "\n".join(line for line in lines if line):
-            paragraphs.append(paragraph)
-    return "\n\n".join(paragraphs), title or None
 
 
 def _build(doc_id: str, text: str, sha: str, source: str, *, title: str | None = None,

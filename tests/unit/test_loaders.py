@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from rag.errors import UnsupportedDocument
+from rag.html_text import html_to_text
 from rag.loaders import (
     article_from_text,
     doc_id_for,
-    html_to_text,
     load_path,
     load_paths,
     load_qa_jsonl,
