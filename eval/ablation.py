@@ -33,16 +33,22 @@ class Row:
 NO_MMR = {"mmr_lambda": 1.0}
 #: Each row names every setting it depends on, so the table means the same whatever the defaults are;
 #: rows whose effective settings coincide share one run, and the one equal to the defaults is marked.
+#: The rerank without its token-alignment signal (rows before it is added).
+NO_ALIGN_RERANK = {"rerank_alignment_weight": 0.0}
 ROWS = (
     Row("dense only", "dense", {"retrieval": "dense", "rerank": False, **NO_MMR}),
     Row("BM25 only", "bm25", {"retrieval": "bm25", "rerank": False, **NO_MMR}),
     Row("hybrid, RRF k=60, equal weights", "hybrid-rrf", {"fusion": "rrf", "rerank": False, **NO_MMR}),
     Row("hybrid, z-score fusion", "hybrid-zscore", {"fusion": "zscore", "rerank": False, **NO_MMR}),
     Row("+ sentence rerank (cosine, BM25)", "rerank-sentence",
-        {"fusion": "zscore", "rerank": True, "rerank_coverage_weight": 0.0, **NO_MMR}),
-    Row("+ term coverage in the rerank", "rerank",
-        {"fusion": "zscore", "rerank": True, "rerank_coverage_weight": 1.0, **NO_MMR}),
-    Row("+ MMR λ=0.7", "mmr", {"fusion": "zscore", "rerank": True, "rerank_coverage_weight": 1.0, "mmr_lambda": 0.7}),
+        {"fusion": "zscore", "rerank": True, "rerank_coverage_weight": 0.0, **NO_ALIGN_RERANK, **NO_MMR}),
+    Row("+ term coverage in the rerank", "rerank-coverage",
+        {"fusion": "zscore", "rerank": True, "rerank_coverage_weight": 1.0, **NO_ALIGN_RERANK, **NO_MMR}),
+    Row("+ token alignment in the rerank", "rerank",
+        {"fusion": "zscore", "rerank": True, "rerank_coverage_weight": 1.0, "rerank_alignment_weight": 1.0, **NO_MMR}),
+    Row("+ MMR λ=0.7", "mmr", {"mmr_lambda": 0.7}),
+    Row("shipped default, answer picked without token alignment", "no-answer-alignment",
+        {"answer_alignment_weight": 0.0}),
     Row("shipped default, answer picked without term coverage", "no-answer-coverage", {"answer_coverage_weight": 0.0}),
     Row("shipped default + short-answer focus match", "focus", {"short_answer_focus": True}),
     Row("shipped default, chunks 128/32", "chunks-128", {"chunk_tokens": 128, "chunk_overlap": 32}),

@@ -48,7 +48,7 @@ class Probe:
     index: str
     answerable: bool
     abstained: bool
-    evidence: float  # best candidate cosine + weighted coverage, what answer() gates on; -inf: no candidate
+    evidence: float  # best candidate evidence (rag.answering.evidence), what answer() gates on; -inf: no candidate
     max_citation: float | None  # best citation cosine of a never-abstaining answer(); None without citations
 
 
@@ -115,21 +115,19 @@ def threshold_for(evidence: Sequence[float], max_false_refusal: float) -> float 
 
 def gating_evidence(pipeline: Pipeline, answer: Answer) -> float:
     """The evidence ``answer()`` compared with the threshold, recomputed from its own hits (-inf: no candidate)."""
-    retriever = pipeline.loaded.retriever
-    qs = retriever.score(answer.question, pipeline.embedder.embed([answer.question])[0])
-    sel = pipeline.select(answer.question, qs, list(answer.hits))
+    sel = pipeline.select(answer.question, pipeline.query_scores(answer.question), list(answer.hits))
     return sel.evidence if sel.sentences else -math.inf
 
 
 def measure(sets: Sequence[Dataset], settings: Settings, k: int, embedder: Embedder) -> list[Probe]:
     """Every dataset's questions against every dataset's own temporary index (bodies only)."""
-    from eval.embed_cache import CachingEmbedder
+    from eval.embed_cache import caching
     from eval.harness import check_leakage, temporary_index, warm_texts
     from rag.pipeline import Pipeline
 
     probes: list[Probe] = []
     for index_ds in sets:
-        cache = CachingEmbedder(embedder)
+        cache = caching(embedder)
         with temporary_index(index_ds, settings, cache) as pipeline:
             chunks = list(pipeline.snapshot.chunks.values())
             check_leakage(chunks, index_ds, with_faq=False)

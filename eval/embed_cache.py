@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rag.protocols import TokenEmbedder
+
 if TYPE_CHECKING:
     from rag.protocols import Embedder
 
@@ -26,6 +28,7 @@ class CachingEmbedder:
         self.dimension = inner.dimension
         self.max_tokens = inner.max_tokens
         self._vectors: dict[str, np.ndarray] = {}
+        self._tokens: dict[str, np.ndarray] = {}
         self.hits = 0
         self.misses = 0
 
@@ -50,3 +53,40 @@ class CachingEmbedder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """The wrapped model's token counts."""
         return self.inner.count_tokens(texts)
+
+
+class CachingTokenEmbedder(CachingEmbedder):
+    """A ``CachingEmbedder`` over a ``TokenEmbedder``: token vectors are remembered too."""
+
+    inner: TokenEmbedder
+
+    def __init__(self, inner: TokenEmbedder) -> None:
+        super().__init__(inner)
+        self._tokens: dict[str, np.ndarray] = {}
+
+    def embed_with_tokens(self, texts: Sequence[str], *, progress: bool = False
+                          ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Vectors and content-token vectors; only texts never seen with tokens reach the model."""
+        todo = list(dict.fromkeys(t for t in texts if t not in self._tokens))
+        self.misses += len(todo)
+        self.hits += len(texts) - len(todo)
+        if todo:
+            vecs, toks = self.inner.embed_with_tokens(todo, progress=progress)
+            for text, vec, tok in zip(todo, vecs, toks, strict=True):
+                self._vectors[text] = vec
+                self._tokens[text] = tok
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        return (np.stack([self._vectors[t] for t in texts]).astype(np.float32, copy=False),
+                [self._tokens[t] for t in texts])
+
+    def warm(self, texts: Sequence[str]) -> int:
+        """Embed texts (questions and sentences) with their token vectors ahead of time; returns how many."""
+        before = self.misses
+        self.embed_with_tokens(texts)
+        return self.misses - before
+
+
+def caching(inner: Embedder) -> CachingEmbedder:
+    """The memoising wrapper that keeps ``inner``'s capabilities (token vectors when it has them)."""
+    return CachingTokenEmbedder(inner) if isinstance(inner, TokenEmbedder) else CachingEmbedder(inner)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from eval.datasets import Dataset, Question
-from eval.embed_cache import CachingEmbedder
+from eval.embed_cache import CachingEmbedder, caching
 from eval.metrics import normalize_answer
 from rag.errors import RagError
 from rag.sentences import sentence_spans
@@ -155,7 +155,7 @@ def run(
     if embedder is None:
         embedder = Pipeline(settings).embedder  # the production model, loaded once for the whole run
     if cache:
-        embedder = CachingEmbedder(embedder)
+        embedder = caching(embedder)
     timings["model_load_s"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     with temporary_index(ds, settings, embedder, with_faq=with_faq) as pipeline:

@@ -29,6 +29,7 @@ class Candidate:
     bm25: float
     score: float = 0.0
     coverage: float = 0.0
+    alignment: float | None = None  # soft token coverage (rag.alignment); None when the index has no token vectors
 
 
 @dataclass(frozen=True)
@@ -41,14 +42,17 @@ class Selection:
 
 def candidates(hits: Sequence[Hit], retriever: HybridRetriever, qs: QueryScores, question: str = "",
                *, cos_weight: float = 1.0, bm25_weight: float = 1.0, coverage_weight: float = 1.0,
-               type_weight: float = 0.5, rank_weight: float = 0.3, focus: str | None = None) -> list[Candidate]:
-    """Statement sentences of the hits, scored by fusing five signals over the candidates.
+               type_weight: float = 0.5, rank_weight: float = 0.3, alignment_weight: float = 1.0,
+               focus: str | None = None) -> list[Candidate]:
+    """Statement sentences of the hits, scored by fusing six signals over the candidates.
 
     Cosine and BM25 against the question; the share of the question's IDF mass the sentence covers,
     read together with the sentence before it (answers often continue a sentence that names the
-    subject); whether the sentence holds a span of the type the question asks for (a number for
-    "how many", a date for "when", ...); and the rank of the chunk it came from. ``focus`` (the user's own
-    words when the question was condensed from a follow-up) adds its coverage too, so the new subject of a
+    subject); the soft coverage of the question's token vectors by the sentence's (``rag.alignment``,
+    when the index has token vectors: paraphrases count too); whether the sentence holds a span of the
+    type the question asks for (a number for "how many", a date for "when", ...); and the rank of the
+    chunk it came from. ``focus`` (the user's own words when the question was condensed from a
+    follow-up) adds its coverage too, so the new subject of a
     follow-up outweighs the context carried over from earlier turns.
     """
     idx = retriever.sentences
@@ -72,13 +76,18 @@ def candidates(hits: Sequence[Hit], retriever: HybridRetriever, qs: QueryScores,
     rank = -np.array([hit.rank for hit, _ in picked], dtype=np.float64)
     signals, weights = [cos, lex, cover, typed, rank], [cos_weight, bm25_weight, coverage_weight, type_weight,
                                                          rank_weight]
+    aligned = idx.alignment(qs.qtokens, rows)
+    align: list[float | None] = [None] * len(picked) if aligned is None else aligned.tolist()
+    if aligned is not None:
+        signals.append(aligned)
+        weights.append(alignment_weight)
     if focus:
         signals.append(idx.coverage(focus, rows.tolist()))
         weights.append(coverage_weight)
     fused = zscore_fusion(signals, weights)
     return [
-        Candidate(hit, r, idx.rows[r].start, idx.rows[r].end, idx.texts[r], float(c), float(b), float(f), float(v))
-        for (hit, r), c, b, f, v in zip(picked, cos, lex, fused, cover, strict=True)
+        Candidate(hit, r, idx.rows[r].start, idx.rows[r].end, idx.texts[r], float(c), float(b), float(f), float(v), a)
+        for (hit, r), c, b, f, v, a in zip(picked, cos, lex, fused, cover, align, strict=True)
     ]
 
 
@@ -86,17 +95,23 @@ def select(cands: Sequence[Candidate], *, max_sentences: int, margin: float = 1.
            coverage_weight: float = 0.0) -> Selection:
     """The best sentence plus up to ``max_sentences - 1`` others within ``margin`` (in z units) of it.
 
-    The evidence that gates abstention is, over the candidates, the best raw cosine plus
-    ``coverage_weight`` times the share of the question's IDF mass the same sentence covers (with
-    the one before it): one sentence that both means and names what is asked. Unlike the fused
-    score, both parts are on absolute scales, comparable across questions and corpora.
+    The evidence that gates abstention is, over the candidates, ``evidence(c, coverage_weight)``: one
+    sentence that both means and says what is asked. Unlike the fused score, every part is on an absolute
+    scale, comparable across questions and corpora.
     """
     if not cands:
         return Selection((), 0.0)
     ranked = sorted(cands, key=lambda c: -c.score)
     best = ranked[0]
     chosen = [best] + [c for c in ranked[1:max_sentences] if c.score >= best.score - margin]
-    return Selection(tuple(chosen), max(c.cos + coverage_weight * c.coverage for c in cands))
+    return Selection(tuple(chosen), max(evidence(c, coverage_weight) for c in cands))
+
+
+def evidence(c: Candidate, coverage_weight: float) -> float:
+    """How surely a sentence answers: the mean of its cosine and its soft token coverage of the question (the
+    cosine alone without token vectors), plus ``coverage_weight`` times its exact-term coverage."""
+    align = c.cos if c.alignment is None else c.alignment
+    return (c.cos + align) / 2 + coverage_weight * c.coverage
 
 
 def compose(selection: Selection, titles: Mapping[str, str]) -> tuple[str, tuple[Citation, ...]]:

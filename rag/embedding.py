@@ -105,6 +105,34 @@ class SentenceTransformerEmbedder:
         )
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
+    def embed_with_tokens(self, texts: Sequence[str], *, progress: bool = False
+                          ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Sentence vectors (as ``embed``) and, from the same forward pass, each text's content-token vectors.
+
+        Token vectors are unit rows (float16) of the word pieces that carry content (no special tokens,
+        stopwords or punctuation); see ``rag.alignment``.
+        """
+        import numpy as np
+
+        from rag.alignment import content_mask
+
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        outs = self._model.encode(list(texts), batch_size=self.batch_size, output_value=None,
+                                  show_progress_bar=progress)
+        tok = self._model.tokenizer
+        specials = frozenset(tok.all_special_tokens)
+        vecs = np.zeros((len(outs), self.dimension), dtype=np.float32)
+        tokens: list[np.ndarray] = []
+        for i, o in enumerate(outs):
+            v = o["sentence_embedding"].float().cpu().numpy()
+            vecs[i] = v / max(float(np.linalg.norm(v)), 1e-12)
+            n = int(o["attention_mask"].sum())
+            keep = content_mask(tok.convert_ids_to_tokens(o["input_ids"][:n].tolist()), specials)
+            t = o["token_embeddings"][:n].float().cpu().numpy()[keep]
+            tokens.append((t / np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-12)).astype(np.float16))
+        return vecs, tokens
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Length of each text in the model's own tokenizer, special tokens included."""
         return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts), add_special_tokens=True)]

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rag.alignment import TokenStore
 from rag.chunking import TOKENIZER_NAME, TokenChunker, with_header
 from rag.docstore import DocRecord
 from rag.errors import DocumentNotFound, IndexMismatch, IndexNotFound
+from rag.protocols import TokenEmbedder
 from rag.sentences import sentence_spans, skip_dateline
 from rag.store import (
     Manifest,
@@ -121,6 +123,7 @@ def update_index(
         vectors: dict[int, np.ndarray] = {}
         sents: dict[int, Sentence] = {}
         sent_vecs: dict[int, np.ndarray] = {}
+        sent_toks: dict[int, np.ndarray] | None = {} if isinstance(embedder, TokenEmbedder) else None
         if not rebuild:
             try:
                 check_compatible(read_manifest(index_dir), wanted)
@@ -128,6 +131,8 @@ def update_index(
                 docs, chunks, vectors = dict(snap.documents), dict(snap.chunks), dict(all_vectors(snap.vectors))
                 sents = dict(snap.sentences)
                 sent_vecs = dict(zip(sorted(sents), snap.sentence_vectors, strict=True))
+                if sent_toks is not None and snap.sentence_tokens is not None:
+                    sent_toks = dict(zip(sorted(sents), snap.sentence_tokens.rows(), strict=True))
             except IndexNotFound:
                 pass
         report = IndexReport()
@@ -162,6 +167,8 @@ def update_index(
         for sid in [sid for sid, x in sents.items() if x.doc_id in doomed]:
             sents.pop(sid)
             sent_vecs.pop(sid, None)
+            if sent_toks is not None:
+                sent_toks.pop(sid, None)
         report.unchanged.extend(d for d in docs if d not in incoming and d not in report.unchanged)
         new_chunks = _chunk_all(make_chunker(settings, embedder), todo, start_id=max(chunks, default=-1) + 1)
         texts = {a.doc_id: a.text for a in todo}
@@ -172,7 +179,13 @@ def update_index(
             for c, v in zip(new_chunks, fresh, strict=True):
                 chunks[c.chunk_id] = c
                 vectors[c.chunk_id] = v
-            fresh = embedder.embed([texts[x.doc_id][x.start : x.end] for x in new_sents], progress=progress)
+            sent_texts = [texts[x.doc_id][x.start : x.end] for x in new_sents]
+            if sent_toks is not None:
+                assert isinstance(embedder, TokenEmbedder)
+                fresh, toks = embedder.embed_with_tokens(sent_texts, progress=progress)
+                sent_toks.update((x.sent_id, t) for x, t in zip(new_sents, toks, strict=True))
+            else:
+                fresh = embedder.embed(sent_texts, progress=progress)
             for x, v in zip(new_sents, fresh, strict=True):
                 sents[x.sent_id] = x
                 sent_vecs[x.sent_id] = v
@@ -184,7 +197,11 @@ def update_index(
             return report
         wanted.documents = {d: r.sha256 for d, r in sorted(docs.items())}
         sent_matrix = _stack([sent_vecs[i] for i in sorted(sents)], embedder.dimension)
-        final = publish(index_dir, wanted, docs, chunks, _to_faiss(embedder.dimension, vectors), sents, sent_matrix)
+        tokens = None
+        if sent_toks is not None and all(i in sent_toks for i in sents):
+            tokens = TokenStore.from_rows([sent_toks[i] for i in sorted(sents)], embedder.dimension)
+        final = publish(index_dir, wanted, docs, chunks, _to_faiss(embedder.dimension, vectors), sents, sent_matrix,
+                        tokens)
         report.generation = final.name
         return report
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from rag import answering
 from rag.errors import EmptyQuestion, QuestionTooLong
 from rag.indexing import IndexReport, check_compatible, expected_manifest, update_index
+from rag.protocols import TokenEmbedder
 from rag.retrieval import CrossScorer, HybridRetriever, QueryScores
 from rag.short_answer import short_answer
 from rag.types import Answer, Article, Hit
@@ -124,15 +125,26 @@ class Pipeline:
         """Rank chunks for a question with the configured retrievers, fusion and reranking."""
         return self._retrieve(self.validate(question), k, {})[1]
 
-    def _retrieve(self, q: str, k: int | None, timings: dict[str, float]) -> tuple[QueryScores, list[Hit]]:
-        loaded = self.loaded
+    def query_scores(self, q: str, timings: dict[str, float] | None = None) -> QueryScores:
+        """Embed the question (with its token vectors when the index has them) and score every row once."""
+        retriever = self.loaded.retriever
         t0 = time.perf_counter()
-        qvec = self.embedder.embed([q])[0]
-        t1 = time.perf_counter()
-        qs = loaded.retriever.score(q, qvec)
+        e, qtokens = self.embedder, None
+        if retriever.sentences.tokens is not None and isinstance(e, TokenEmbedder):
+            vecs, toks = e.embed_with_tokens([q])  # the same forward pass, plus the question's token vectors
+            qvec, qtokens = vecs[0], toks[0]
+        else:
+            qvec = e.embed([q])[0]
+        if timings is not None:
+            timings["embed_ms"] = (time.perf_counter() - t0) * 1e3
+        return retriever.score(q, qvec, qtokens)
+
+    def _retrieve(self, q: str, k: int | None, timings: dict[str, float]) -> tuple[QueryScores, list[Hit]]:
+        t0 = time.perf_counter()
+        qs = self.query_scores(q, timings)
         cross = self._cross_scorer(q)
-        hits = loaded.retriever.search(qs, k or self.settings.top_k, self.settings, cross)
-        timings.update(embed_ms=(t1 - t0) * 1e3, retrieve_ms=(time.perf_counter() - t1) * 1e3)
+        hits = self.loaded.retriever.search(qs, k or self.settings.top_k, self.settings, cross)
+        timings["retrieve_ms"] = (time.perf_counter() - t0) * 1e3 - timings["embed_ms"]
         return qs, hits
 
     def answer(self, question: str, k: int | None = None, *, focus: str | None = None) -> Answer:
@@ -164,7 +176,7 @@ class Pipeline:
         s = self.settings
         cands = answering.candidates(hits, self.loaded.retriever, qs, question, cos_weight=s.answer_dense_weight,
                                      bm25_weight=s.answer_bm25_weight, coverage_weight=s.answer_coverage_weight,
-                                     focus=focus)
+                                     alignment_weight=s.answer_alignment_weight, focus=focus)
         return answering.select(cands, max_sentences=s.answer_sentences, coverage_weight=s.abstain_coverage_weight)
 
     def update(

@@ -25,6 +25,14 @@ class Embedder(Protocol):
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
 
+@runtime_checkable
+class TokenEmbedder(Embedder, Protocol):
+    """An embedder that also returns each text's content-token vectors from the same forward pass."""
+
+    def embed_with_tokens(self, texts: Sequence[str], *, progress: bool = False
+                          ) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
+
 class Chunker(Protocol):
     """Splits an article into searchable chunks (``chunk_id`` is assigned by the store)."""
 

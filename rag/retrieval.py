@@ -33,6 +33,7 @@ class QueryScores:
     sentence_bm25: np.ndarray  # per sentence row
     sentence_cos: np.ndarray  # per sentence row
     sentence_coverage: np.ndarray  # per sentence row: share of the question's IDF mass, with the sentence before
+    qtokens: np.ndarray | None = None  # the question's content-token vectors (None: no token alignment)
 
 
 class HybridRetriever:
@@ -55,11 +56,11 @@ class HybridRetriever:
         self.sentences = sentences
         self._chunk_sentences = [np.array(sentences.rows_in(c), dtype=np.int64) for c in self.chunks]
 
-    def score(self, question: str, qvec: np.ndarray) -> QueryScores:
+    def score(self, question: str, qvec: np.ndarray, qtokens: np.ndarray | None = None) -> QueryScores:
         """Per-row lexical and sentence scores for a question (dense chunk scores come from the pool)."""
         s = self.sentences
         return QueryScores(qvec, self.lexical.scores(question), s.lexical.scores(question), s.vectors @ qvec,
-                           s.coverage(question))
+                           s.coverage(question), qtokens)
 
     def search(self, qs: QueryScores, k: int, settings: Settings, cross: CrossScorer | None = None) -> list[Hit]:
         """Top-k hits with every signal's raw score and the fused/reranked score.
@@ -99,6 +100,16 @@ class HybridRetriever:
             best_cos, best_lex, best_cover = self._best_sentence(rows, qs)
             signals = [fused, best_cos, best_lex, best_cover]
             weights = [1.0, settings.rerank_dense_weight, settings.rerank_bm25_weight, settings.rerank_coverage_weight]
+            if settings.rerank_alignment_weight > 0 and qs.qtokens is not None and self.sentences.tokens is not None:
+                # Token vectors are the costliest signal to read, so (a cascade) only the best few chunks by the
+                # other signals get it; the rest get the lowest value found, which keeps them where they were.
+                top = np.argsort(-zscore_fusion(signals, weights), kind="stable")[
+                    : max(settings.rerank_alignment_depth, k)]
+                got = self._best_alignment(rows[top], qs)
+                aligned = np.full(rows.size, got.min() if got.size else 0.0)
+                aligned[top] = got
+                signals.append(aligned)
+                weights.append(settings.rerank_alignment_weight)
             if cross is not None:
                 signals.append(cross([self.chunks[r].text for r in rows]))
                 weights.append(settings.cross_encoder_weight)
@@ -126,3 +137,14 @@ class HybridRetriever:
             if srows.size:
                 best[:, j] = per_sentence[:, srows].max(axis=1)
         return best[0], best[1], best[2]
+
+    def _best_alignment(self, rows: np.ndarray, qs: QueryScores) -> np.ndarray:
+        """Per chunk, its best sentence's soft token coverage of the question (``rag.alignment``)."""
+        import numpy as np
+
+        per_chunk = [self._chunk_sentences[r] for r in rows]
+        srows = np.unique(np.concatenate(per_chunk)) if per_chunk else np.zeros(0, dtype=np.int64)
+        aligned = self.sentences.alignment(qs.qtokens, srows)
+        at = dict(zip(srows.tolist(), (aligned if aligned is not None else np.zeros(srows.size)).tolist(),
+                      strict=True))
+        return np.array([max((at[s] for s in c.tolist()), default=0.0) for c in per_chunk])

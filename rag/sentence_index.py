@@ -6,6 +6,7 @@ import bisect
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from rag.alignment import TokenStore
 from rag.lexical import BM25Index
 
 if TYPE_CHECKING:
@@ -23,6 +24,9 @@ class SentenceIndex:
 
         self.rows: list[Sentence] = [snapshot.sentences[i] for i in sorted(snapshot.sentences)]
         self.vectors: np.ndarray = snapshot.sentence_vectors
+        #: Content-token vectors per row, for ``alignment`` (None when the index has none).
+        tokens = snapshot.sentence_tokens
+        self.tokens = None if tokens is None else TokenStore(tokens.vectors.astype(np.float32), tokens.offsets)
         docs = snapshot.documents
         self.texts = [docs[s.doc_id].text[s.start : s.end] for s in self.rows]
         self.is_question = np.array([t.rstrip("\"'”’) ").endswith("?") for t in self.texts], dtype=bool)
@@ -55,3 +59,9 @@ class SentenceIndex:
 
         r = np.arange(len(self.rows)) if rows is None else np.asarray(rows, dtype=np.int64)
         return self.lexical.coverage(question, r, self.previous[r])
+
+    def alignment(self, question_tokens: np.ndarray | None, rows: Sequence[int] | np.ndarray) -> np.ndarray | None:
+        """Per row, the soft coverage of the question's token vectors (``rag.alignment``); None without tokens."""
+        if self.tokens is None or question_tokens is None:
+            return None
+        return self.tokens.coverage(question_tokens, rows)

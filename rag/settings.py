@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     rerank_coverage_weight: float = Field(
         1.0, ge=0, description="Weight of the share of the question's IDF mass a chunk holds."
     )
+    rerank_alignment_weight: float = Field(
+        1.0, ge=0, description="Weight of a chunk's best soft (token-vector) coverage of the question "
+        "(rag/alignment.py); 0 skips reading token vectors for the candidate pool."
+    )
+    rerank_alignment_depth: int = Field(
+        20, ge=1, le=1000, description="How many chunks (best by the other rerank signals) get the token alignment; "
+        "the rest of the pool gets the lowest value found."
+    )
     cross_encoder: str | None = Field(None, description="Path to a cross-encoder model (off by default).")
     cross_encoder_weight: float = Field(2.0, ge=0, description="Weight of the cross-encoder in the rerank fusion.")
     mmr_lambda: float = Field(
@@ -76,12 +84,17 @@ class Settings(BaseSettings):
         1.0, ge=0, description="Weight of the share of the question's IDF mass a sentence (with the one before it) "
         "covers when picking answers."
     )
+    answer_alignment_weight: float = Field(
+        2.0, ge=0, description="Weight of the soft (token-vector) coverage of the question by a sentence when picking "
+        "answers (rag/alignment.py)."
+    )
     abstain_threshold: float = Field(
-        0.54, description="Abstain when no candidate sentence's evidence (cosine with the question plus "
-        "abstain_coverage_weight x its term coverage) reaches this (calibrated, see eval/README.md)."
+        0.50, description="Abstain when no candidate sentence's evidence (the mean of its cosine and its soft token "
+        "coverage of the question, plus abstain_coverage_weight x its term coverage) reaches this (calibrated, see "
+        "eval/README.md)."
     )
     abstain_coverage_weight: float = Field(
-        0.2, ge=0, description="Weight of term coverage in the abstention evidence (0: cosine alone)."
+        0.1, ge=0, description="Weight of term coverage in the abstention evidence (0: meaning alone)."
     )
     max_question_chars: int = Field(2000, ge=1)
 

@@ -4,7 +4,8 @@ Layout::
 
     index/
       CURRENT                 name of the live generation (replaced atomically)
-      generations/<name>/     manifest.json, vectors.faiss, docstore.sqlite
+      generations/<name>/     manifest.json, vectors.faiss, docstore.sqlite, sentence_vectors.npy,
+                              sentence_tokens.npy + sentence_token_offsets.npy (token vectors)
       .lock                   held while writing
 
 A new generation is written in full under a temporary name, fsynced, renamed into place, and only
@@ -25,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.alignment import TokenStore
 from rag.docstore import DocRecord, read_docstore, write_docstore
 from rag.errors import IndexCorrupt, IndexNotFound
 from rag.types import Chunk, Sentence
@@ -33,9 +35,12 @@ if TYPE_CHECKING:
     import faiss
     import numpy as np
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _MANIFEST, _VECTORS, _DOCSTORE = "manifest.json", "vectors.faiss", "docstore.sqlite"
 _SENTENCE_VECTORS = "sentence_vectors.npy"
+# Content-token vectors of every sentence (float16) and each sentence's slice of them; absent when the
+# embedder gives no token vectors.
+_SENTENCE_TOKENS, _SENTENCE_TOKEN_OFFSETS = "sentence_tokens.npy", "sentence_token_offsets.npy"
 
 
 @dataclass
@@ -79,6 +84,7 @@ class Snapshot:
     sentences: dict[int, Sentence]
     sentence_vectors: np.ndarray  # row i belongs to the i-th smallest sentence id
     path: Path
+    sentence_tokens: TokenStore | None = None  # rows as sentence_vectors
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -116,14 +122,19 @@ def load_snapshot(index_dir: Path) -> Snapshot:
         vectors = faiss.read_index(str(gen / _VECTORS))
         documents, chunks, sentences = read_docstore(gen / _DOCSTORE)
         sentence_vectors = np.load(gen / _SENTENCE_VECTORS, allow_pickle=False)
+        tokens = None
+        if (gen / _SENTENCE_TOKENS).exists():
+            tokens = TokenStore(np.load(gen / _SENTENCE_TOKENS, allow_pickle=False),
+                                np.load(gen / _SENTENCE_TOKEN_OFFSETS, allow_pickle=False))
     except (RuntimeError, sqlite3.Error, OSError, ValueError) as e:
         raise IndexCorrupt(f"unreadable index in {gen}: {e}; rebuild with `rag index --rebuild`") from e
-    if vectors.ntotal != len(chunks) or manifest.chunks != len(chunks) or len(sentence_vectors) != len(sentences):
+    if (vectors.ntotal != len(chunks) or manifest.chunks != len(chunks) or len(sentence_vectors) != len(sentences)
+            or (tokens is not None and (len(tokens) != len(sentences) or tokens.offsets[-1] != len(tokens.vectors)))):
         raise IndexCorrupt(
-            f"index in {gen} is inconsistent ({vectors.ntotal} vectors, {len(chunks)} chunks); "
-            "rebuild with `rag index --rebuild`"
+            f"index in {gen} is inconsistent ({vectors.ntotal} vectors, {len(chunks)} chunks, "
+            f"{len(sentences)} sentences); rebuild with `rag index --rebuild`"
         )
-    return Snapshot(manifest, documents, chunks, vectors, sentences, sentence_vectors, gen)
+    return Snapshot(manifest, documents, chunks, vectors, sentences, sentence_vectors, gen, tokens)
 
 
 def empty_vectors(dimension: int) -> faiss.Index:
@@ -164,6 +175,7 @@ def publish(
     vectors: faiss.Index,
     sentences: dict[int, Sentence],
     sentence_vectors: np.ndarray,
+    sentence_tokens: TokenStore | None = None,
 ) -> Path:
     """Write a complete new generation and make it live atomically; call under ``write_lock``."""
     import faiss
@@ -181,6 +193,11 @@ def publish(
     write_docstore(tmp / _DOCSTORE, documents, chunks, sentences)
     with open(tmp / _SENTENCE_VECTORS, "wb") as fh:
         np.save(fh, np.ascontiguousarray(sentence_vectors, dtype=np.float32), allow_pickle=False)
+    if sentence_tokens is not None:
+        parts = ((_SENTENCE_TOKENS, sentence_tokens.vectors), (_SENTENCE_TOKEN_OFFSETS, sentence_tokens.offsets))
+        for fname, arr in parts:
+            with open(tmp / fname, "wb") as fh:
+                np.save(fh, arr, allow_pickle=False)
     (tmp / _MANIFEST).write_text(manifest.to_json())
     for f in tmp.iterdir():
         _fsync(f)

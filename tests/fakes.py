@@ -37,3 +37,19 @@ class HashEmbedder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces approximated as words and punctuation, plus [CLS] and [SEP]."""
         return [len(re.findall(r"\w+|[^\w\s]", t)) + 2 for t in texts]
+
+
+class HashTokenEmbedder(HashEmbedder):
+    """``HashEmbedder`` plus token vectors: one hashed unit vector per content word (same word, same vector)."""
+
+    def embed_with_tokens(self, texts: Sequence[str], *, progress: bool = False
+                          ) -> tuple[np.ndarray, list[np.ndarray]]:
+        from rag.alignment import content_mask
+
+        tokens: list[np.ndarray] = []
+        for text in texts:
+            words = _WORD.findall(text.lower())
+            keep = [w for w, k in zip(words, content_mask(words), strict=True) if k]
+            vecs = self.embed(keep) if keep else np.zeros((0, self.dimension), dtype=np.float32)
+            tokens.append(vecs.astype(np.float16))
+        return self.embed(texts), tokens

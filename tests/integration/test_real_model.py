@@ -38,3 +38,18 @@ def test_every_shared_dataset_chunk_fits_the_model_window(real_embedder: Sentenc
     texts = [c.text for f in files for a, _ in load_qa_jsonl(f) for c in chunker.chunk(a)]
     assert len(texts) > 500
     assert max(real_embedder.count_tokens(texts)) <= real_embedder.max_tokens
+
+
+def test_token_vectors_come_from_the_same_pass_and_credit_paraphrases(
+        real_embedder: SentenceTransformerEmbedder) -> None:
+    from rag.alignment import TokenStore
+
+    question = "Who founded the company?"
+    sentences = ["The firm was started by two brothers in 1921.", "Rain fell over the harbour all afternoon."]
+    vecs, toks = real_embedder.embed_with_tokens([question, *sentences])
+    assert abs(vecs - real_embedder.embed([question, *sentences])).max() < 1e-5  # the same sentence vectors
+    assert len(toks[0]) == 3  # who, founded, company: [CLS], "the", "?" and [SEP] are dropped
+    assert all(abs(float((t.astype("float32") ** 2).sum(axis=1).max()) - 1.0) < 1e-2 for t in toks)
+    store = TokenStore.from_rows(toks[1:], real_embedder.dimension)
+    started, rain = store.coverage(toks[0].astype("float32"), [0, 1])
+    assert started > rain + 0.1  # "founded ... company" ~ "started ... firm", with no word in common

@@ -1,0 +1,140 @@
+"""Soft token coverage: the TokenStore maths, content pieces, storage and use in indexing and answering."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag import answering
+from rag.alignment import TokenStore, content_mask
+from rag.errors import IndexCorrupt
+from rag.pipeline import Pipeline
+from rag.settings import Settings
+from rag.store import current_generation, load_snapshot
+from tests.conftest import plain_article
+from tests.fakes import HashEmbedder, HashTokenEmbedder
+
+CATS = "Cats sleep for sixteen hours a day. They hunt mice at night. Their whiskers sense air currents."
+ROCKETS = "The rocket launched from Florida in March. It carried four astronauts. The mission lasted ten days."
+
+
+def unit_rows(rng: np.random.Generator, n: int, d: int = 8) -> np.ndarray:
+    x = rng.normal(size=(n, d)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def brute_force(question: np.ndarray, rows: list[np.ndarray]) -> np.ndarray:
+    return np.array([float((question @ r.T).max(axis=1).mean()) if len(r) else 0.0 for r in rows])
+
+
+def test_coverage_is_the_mean_best_cosine_of_the_question_pieces() -> None:
+    rng = np.random.default_rng(0)
+    rows = [unit_rows(rng, n) for n in (3, 0, 5, 1, 4, 2)]
+    store = TokenStore.from_rows(rows, 8)
+    store = TokenStore(store.vectors.astype(np.float32), store.offsets)
+    q = unit_rows(rng, 4)
+    stored = [store.row(i) for i in range(len(store))]
+    for picked in ([0, 1, 2, 3, 4, 5], [4, 2, 0], [5, 3, 3, 1], [1], []):
+        got = store.coverage(q, picked)
+        assert got == pytest.approx(brute_force(q, [stored[i] for i in picked]), abs=1e-5)
+
+
+def test_a_sentence_holding_every_question_piece_covers_it_fully() -> None:
+    rng = np.random.default_rng(1)
+    q = unit_rows(rng, 3)
+    store = TokenStore.from_rows([np.vstack([q, unit_rows(rng, 4)]), unit_rows(rng, 6)], 8)
+    full, other = store.coverage(q, [0, 1])
+    assert full == pytest.approx(1.0, abs=1e-3) and other < 0.9
+
+
+def test_token_store_round_trips_rows_as_float16() -> None:
+    rng = np.random.default_rng(2)
+    rows = [unit_rows(rng, n) for n in (2, 0, 3)]
+    store = TokenStore.from_rows(rows, 8)
+    assert store.vectors.dtype == np.float16 and store.offsets.tolist() == [0, 2, 2, 5]
+    assert [r.shape[0] for r in store.rows()] == [2, 0, 3]
+    assert np.allclose(store.row(2), rows[2], atol=1e-3)
+    assert len(TokenStore.from_rows([], 8)) == 0
+
+
+def test_content_pieces_skip_specials_stopwords_and_punctuation() -> None:
+    pieces = ["[CLS]", "when", "was", "the", "plast", "##ome", "discovered", "?", "[SEP]"]
+    keep = content_mask(pieces, frozenset({"[CLS]", "[SEP]"}))
+    assert [p for p, k in zip(pieces, keep, strict=True) if k] == ["when", "plast", "##ome", "discovered"]
+    # only stopwords: every real piece rather than nothing
+    assert content_mask(["[CLS]", "is", "it", "[SEP]"], frozenset({"[CLS]", "[SEP]"})).tolist() == [
+        False, True, True, False]
+
+
+def test_index_stores_token_vectors_and_keeps_them_across_updates(settings: Settings) -> None:
+    p = Pipeline(settings, HashTokenEmbedder())
+    p.update(upsert=[plain_article("cats", CATS)])
+    snap = p.snapshot
+    assert snap.sentence_tokens is not None and len(snap.sentence_tokens) == len(snap.sentences)
+    cats_rows = {snap.sentences[s].start: snap.sentence_tokens.row(i) for i, s in enumerate(sorted(snap.sentences))}
+    p.update(upsert=[plain_article("rockets", ROCKETS)])
+    snap = p.snapshot
+    assert snap.sentence_tokens is not None and len(snap.sentence_tokens) == len(snap.sentences)
+    kept = {snap.sentences[s].start: snap.sentence_tokens.row(i) for i, s in enumerate(sorted(snap.sentences))
+            if snap.sentences[s].doc_id == "cats"}
+    assert kept.keys() == cats_rows.keys() and all(np.array_equal(kept[k], cats_rows[k]) for k in kept)
+    p.update(remove=["cats"])
+    snap = p.snapshot
+    assert snap.sentence_tokens is not None and len(snap.sentence_tokens) == len(snap.sentences) == 3
+
+
+def test_an_embedder_without_token_vectors_builds_an_index_without_them(settings: Settings) -> None:
+    p = Pipeline(settings.model_copy(update={"abstain_threshold": 0.0}), HashEmbedder())
+    p.update(upsert=[plain_article("cats", CATS)])
+    assert p.snapshot.sentence_tokens is None
+    gen = current_generation(settings.index_dir)
+    assert gen is not None and not (gen / "sentence_tokens.npy").exists()
+    ans = p.answer("How long do cats sleep?")
+    assert not ans.abstained and "sixteen hours" in ans.answer
+
+
+def test_inconsistent_token_offsets_are_reported_as_corrupt(settings: Settings) -> None:
+    p = Pipeline(settings, HashTokenEmbedder())
+    p.update(upsert=[plain_article("cats", CATS)])
+    gen = current_generation(settings.index_dir)
+    assert gen is not None
+    np.save(gen / "sentence_token_offsets.npy", np.array([0, 1], dtype=np.int64))
+    with pytest.raises(IndexCorrupt, match="inconsistent"):
+        load_snapshot(settings.index_dir)
+
+
+def test_answer_candidates_carry_alignment_and_the_evidence_uses_it(settings: Settings) -> None:
+    p = Pipeline(settings, HashTokenEmbedder())
+    p.update(upsert=[plain_article("cats", CATS), plain_article("rockets", ROCKETS)])
+    q = "How many astronauts did the rocket carry?"
+    qs, hits = p._retrieve(q, 3, {})
+    # how, many, astronauts, did, rocket, carry: "the" is a stopword, "?" punctuation
+    assert qs.qtokens is not None and len(qs.qtokens) == 6
+    cands = answering.candidates(hits, p.loaded.retriever, qs, q)
+    carried = next(c for c in cands if "four astronauts" in c.text)
+    lasted = next(c for c in cands if "lasted ten days" in c.text)
+    assert carried.alignment is not None and lasted.alignment is not None
+    assert carried.alignment > lasted.alignment  # "astronauts" is matched token for token
+    assert answering.evidence(carried, 0.1) == pytest.approx(
+        (carried.cos + carried.alignment) / 2 + 0.1 * carried.coverage)
+    # without token vectors the cosine stands in for the alignment
+    from dataclasses import replace
+
+    assert answering.evidence(replace(carried, alignment=None), 0.0) == pytest.approx(carried.cos)
+
+
+def test_the_rerank_reads_each_chunks_best_sentence_alignment(settings: Settings) -> None:
+    p = Pipeline(settings, HashTokenEmbedder())
+    p.update(upsert=[plain_article("cats", CATS), plain_article("rockets", ROCKETS)])
+    ret = p.loaded.retriever
+    qs, _ = p._retrieve("How many astronauts did the rocket carry?", 3, {})
+    rows = np.arange(len(ret.chunks))
+    best = ret._best_alignment(rows, qs)
+    for j, r in enumerate(rows):
+        srows = ret.sentence_rows(int(r))
+        per_sentence = ret.sentences.alignment(qs.qtokens, srows)
+        assert per_sentence is not None
+        assert best[j] == pytest.approx(per_sentence.max() if srows.size else 0.0)
+    rocket_chunk = next(j for j, c in enumerate(ret.chunks) if c.doc_id == "rockets")
+    cat_chunk = next(j for j, c in enumerate(ret.chunks) if c.doc_id == "cats")
+    assert best[rocket_chunk] > best[cat_chunk]
