@@ -28,7 +28,6 @@ class CachingEmbedder:
         self.dimension = inner.dimension
         self.max_tokens = inner.max_tokens
         self._vectors: dict[str, np.ndarray] = {}
-        self._tokens: dict[str, np.ndarray] = {}
         self.hits = 0
         self.misses = 0
 

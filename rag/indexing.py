@@ -57,8 +57,10 @@ class IndexReport:
         )
 
 
-def expected_manifest(settings: Settings, model_id: str, weights_sha256: str | None, dimension: int) -> Manifest:
-    """The manifest an index built now with these settings would carry."""
+def expected_manifest(settings: Settings, model_id: str, weights_sha256: str | None, dimension: int,
+                      token_vectors: bool = False) -> Manifest:
+    """The manifest an index built now with these settings (and an embedder with or without token vectors) would
+    carry."""
     return Manifest(
         model_id=model_id,
         weights_sha256=weights_sha256,
@@ -68,13 +70,14 @@ def expected_manifest(settings: Settings, model_id: str, weights_sha256: str | N
         chunk_overlap=settings.chunk_overlap,
         index_faq=settings.index_faq,
         title_header=settings.title_header,
+        token_vectors=token_vectors,
     )
 
 
 def check_compatible(found: Manifest, wanted: Manifest) -> None:
     """Raise ``IndexMismatch`` naming every difference and the fix."""
     fields = ("format_version", "model_id", "weights_sha256", "dimension", "tokenizer",
-              "chunk_tokens", "chunk_overlap", "index_faq", "title_header", "normalized", "metric")
+              "chunk_tokens", "chunk_overlap", "index_faq", "title_header", "token_vectors", "normalized", "metric")
     diffs = [
         f"{name}: index has {getattr(found, name)!r}, settings want {getattr(wanted, name)!r}"
         for name in fields
@@ -115,7 +118,8 @@ def update_index(
     The result is published atomically; a crash leaves the previous index live.
     """
     index_dir = settings.index_dir
-    wanted = expected_manifest(settings, embedder.model_id, embedder.weights_sha256, embedder.dimension)
+    wanted = expected_manifest(settings, embedder.model_id, embedder.weights_sha256, embedder.dimension,
+                               isinstance(embedder, TokenEmbedder))
     with write_lock(index_dir):
         collect_garbage(index_dir)  # what a killed writer left behind
         docs: dict[str, DocRecord] = {}

@@ -89,7 +89,8 @@ class Pipeline:
 
         e = self.embedder
         check_compatible(read_manifest(self.settings.index_dir),
-                         expected_manifest(self.settings, e.model_id, e.weights_sha256, e.dimension))
+                         expected_manifest(self.settings, e.model_id, e.weights_sha256, e.dimension,
+                                           isinstance(e, TokenEmbedder)))
         from rag.sentence_index import SentenceIndex
 
         snap = load_snapshot(self.settings.index_dir)
@@ -125,9 +126,14 @@ class Pipeline:
         """Rank chunks for a question with the configured retrievers, fusion and reranking."""
         return self._retrieve(self.validate(question), k, {})[1]
 
-    def query_scores(self, q: str, timings: dict[str, float] | None = None) -> QueryScores:
-        """Embed the question (with its token vectors when the index has them) and score every row once."""
-        retriever = self.loaded.retriever
+    def query_scores(self, q: str, timings: dict[str, float] | None = None, loaded: _Loaded | None = None
+                     ) -> QueryScores:
+        """Embed the question (with its token vectors when the index has them) and score every row once.
+
+        ``loaded``: the index generation to score against (default: the live one). Callers that go on to search
+        or select pass the generation they hold, so a reload in between never mixes two generations.
+        """
+        retriever = (loaded or self.loaded).retriever
         t0 = time.perf_counter()
         e, qtokens = self.embedder, None
         if retriever.sentences.tokens is not None and isinstance(e, TokenEmbedder):
@@ -139,11 +145,13 @@ class Pipeline:
             timings["embed_ms"] = (time.perf_counter() - t0) * 1e3
         return retriever.score(q, qvec, qtokens)
 
-    def _retrieve(self, q: str, k: int | None, timings: dict[str, float]) -> tuple[QueryScores, list[Hit]]:
+    def _retrieve(self, q: str, k: int | None, timings: dict[str, float], loaded: _Loaded | None = None
+                  ) -> tuple[QueryScores, list[Hit]]:
+        loaded = loaded or self.loaded
         t0 = time.perf_counter()
-        qs = self.query_scores(q, timings)
+        qs = self.query_scores(q, timings, loaded)
         cross = self._cross_scorer(q)
-        hits = self.loaded.retriever.search(qs, k or self.settings.top_k, self.settings, cross)
+        hits = loaded.retriever.search(qs, k or self.settings.top_k, self.settings, cross)
         timings["retrieve_ms"] = (time.perf_counter() - t0) * 1e3 - timings["embed_ms"]
         return qs, hits
 
@@ -157,10 +165,10 @@ class Pipeline:
         timings: dict[str, float] = {}
         loaded = self.loaded
         timings["load_ms"] = (time.perf_counter() - t0) * 1e3
-        qs, hits = self._retrieve(q, k, timings)
+        qs, hits = self._retrieve(q, k, timings, loaded)
         t1 = time.perf_counter()
         s = self.settings
-        sel = self.select(q, qs, hits, focus)
+        sel = self.select(q, qs, hits, focus, loaded)
         timings["answer_ms"] = (time.perf_counter() - t1) * 1e3
         timings["total_ms"] = (time.perf_counter() - t0) * 1e3
         if not sel.sentences or sel.evidence < s.abstain_threshold:
@@ -170,11 +178,12 @@ class Pipeline:
         short = short_answer(q, sel.sentences[0].text, embed) if s.short_answers else None
         return Answer(q, text, False, cites, short, tuple(hits), timings)
 
-    def select(self, question: str, qs: QueryScores, hits: Sequence[Hit], focus: str | None = None
-               ) -> answering.Selection:
+    def select(self, question: str, qs: QueryScores, hits: Sequence[Hit], focus: str | None = None,
+               loaded: _Loaded | None = None) -> answering.Selection:
         """The answer sentences among the hits, and the evidence abstention is decided on."""
         s = self.settings
-        cands = answering.candidates(hits, self.loaded.retriever, qs, question, cos_weight=s.answer_dense_weight,
+        retriever = (loaded or self.loaded).retriever
+        cands = answering.candidates(hits, retriever, qs, question, cos_weight=s.answer_dense_weight,
                                      bm25_weight=s.answer_bm25_weight, coverage_weight=s.answer_coverage_weight,
                                      alignment_weight=s.answer_alignment_weight, focus=focus)
         return answering.select(cands, max_sentences=s.answer_sentences, coverage_weight=s.abstain_coverage_weight)

@@ -102,7 +102,7 @@ class HybridRetriever:
             weights = [1.0, settings.rerank_dense_weight, settings.rerank_bm25_weight, settings.rerank_coverage_weight]
             if settings.rerank_alignment_weight > 0 and qs.qtokens is not None and self.sentences.tokens is not None:
                 # Token vectors are the costliest signal to read, so (a cascade) only the best few chunks by the
-                # other signals get it; the rest get the lowest value found, which keeps them where they were.
+                # other signals get it; the rest get the lowest value found, so it cannot lift them.
                 top = np.argsort(-zscore_fusion(signals, weights), kind="stable")[
                     : max(settings.rerank_alignment_depth, k)]
                 got = self._best_alignment(rows[top], qs)

@@ -55,6 +55,7 @@ class Manifest:
     chunk_overlap: int
     index_faq: bool
     title_header: bool = False
+    token_vectors: bool = False  # sentence token vectors stored (the embedder gives them)
     normalized: bool = True
     metric: str = "inner_product"
     format_version: int = FORMAT_VERSION
@@ -129,12 +130,21 @@ def load_snapshot(index_dir: Path) -> Snapshot:
     except (RuntimeError, sqlite3.Error, OSError, ValueError) as e:
         raise IndexCorrupt(f"unreadable index in {gen}: {e}; rebuild with `rag index --rebuild`") from e
     if (vectors.ntotal != len(chunks) or manifest.chunks != len(chunks) or len(sentence_vectors) != len(sentences)
-            or (tokens is not None and (len(tokens) != len(sentences) or tokens.offsets[-1] != len(tokens.vectors)))):
+            or (tokens is not None and not _tokens_consistent(tokens, len(sentences), manifest.dimension))):
         raise IndexCorrupt(
             f"index in {gen} is inconsistent ({vectors.ntotal} vectors, {len(chunks)} chunks, "
             f"{len(sentences)} sentences); rebuild with `rag index --rebuild`"
         )
     return Snapshot(manifest, documents, chunks, vectors, sentences, sentence_vectors, gen, tokens)
+
+
+def _tokens_consistent(tokens: TokenStore, sentences: int, dimension: int) -> bool:
+    """Offsets start at 0, never decrease and end at the vector count; one slice per sentence; right width."""
+    import numpy as np
+
+    off, vec = tokens.offsets, tokens.vectors
+    return (off.ndim == 1 and len(off) == sentences + 1 and int(off[0]) == 0 and bool(np.all(np.diff(off) >= 0))
+            and int(off[-1]) == len(vec) and vec.ndim == 2 and vec.shape[1] == dimension)
 
 
 def empty_vectors(dimension: int) -> faiss.Index:

@@ -138,3 +138,77 @@ def test_the_rerank_reads_each_chunks_best_sentence_alignment(settings: Settings
     rocket_chunk = next(j for j, c in enumerate(ret.chunks) if c.doc_id == "rockets")
     cat_chunk = next(j for j, c in enumerate(ret.chunks) if c.doc_id == "cats")
     assert best[rocket_chunk] > best[cat_chunk]
+
+
+def test_alignment_joins_the_rerank_and_the_answer_fusion(settings: Settings) -> None:
+    p = Pipeline(settings, HashTokenEmbedder())
+    p.update(upsert=[plain_article("cats", CATS), plain_article("rockets", ROCKETS)])
+    q = "How many astronauts did the rocket carry?"
+    qs = p.query_scores(q)
+    ret = p.loaded.retriever
+    on = ret.search(qs, 3, settings)
+    off = ret.search(qs, 3, settings.model_copy(update={"rerank_alignment_weight": 0.0}))
+    assert [h.rerank for h in on] != [h.rerank for h in off]  # the signal changes the rerank scores
+    with_align = answering.candidates(on, ret, qs, q, alignment_weight=2.0)
+    without = answering.candidates(on, ret, qs, q, alignment_weight=0.0)
+    assert [c.score for c in with_align] != [c.score for c in without]
+
+
+def test_loaded_token_vectors_are_float32_for_speed(settings: Settings) -> None:
+    p = Pipeline(settings, HashTokenEmbedder())
+    p.update(upsert=[plain_article("cats", CATS)])
+    tokens = p.loaded.retriever.sentences.tokens
+    assert tokens is not None and tokens.vectors.dtype == np.float32
+    assert p.snapshot.sentence_tokens is not None and p.snapshot.sentence_tokens.vectors.dtype == np.float16
+
+
+def test_an_index_and_an_embedder_that_disagree_on_token_vectors_need_a_rebuild(settings: Settings) -> None:
+    from rag.errors import IndexMismatch
+
+    Pipeline(settings, HashEmbedder()).update(upsert=[plain_article("cats", CATS)])
+    with pytest.raises(IndexMismatch, match="token_vectors"):
+        Pipeline(settings, HashTokenEmbedder()).update(upsert=[plain_article("rockets", ROCKETS)])
+    p = Pipeline(settings, HashTokenEmbedder())
+    p.update(upsert=[plain_article("cats", CATS)], rebuild=True)
+    assert p.snapshot.sentence_tokens is not None
+
+
+def test_decreasing_offsets_or_a_wrong_width_are_corrupt(settings: Settings) -> None:
+    p = Pipeline(settings, HashTokenEmbedder())
+    p.update(upsert=[plain_article("cats", CATS)])
+    gen = current_generation(settings.index_dir)
+    assert gen is not None
+    good_off = np.load(gen / "sentence_token_offsets.npy")
+    good_vec = np.load(gen / "sentence_tokens.npy")
+    bad = good_off.copy()
+    bad[1], bad[2] = bad[2], bad[1]
+    np.save(gen / "sentence_token_offsets.npy", bad)
+    with pytest.raises(IndexCorrupt):
+        load_snapshot(settings.index_dir)
+    np.save(gen / "sentence_token_offsets.npy", good_off)
+    np.save(gen / "sentence_tokens.npy", good_vec[:, :8])
+    with pytest.raises(IndexCorrupt):
+        load_snapshot(settings.index_dir)
+
+
+def test_an_answer_uses_one_index_generation_even_if_a_reload_lands_mid_question(settings: Settings) -> None:
+    class ReloadMidQuestion(Pipeline):
+        """Publishes and swaps in a new generation right after the question is scored."""
+
+        armed = False
+
+        def query_scores(self, q, timings=None, loaded=None):  # type: ignore[no-untyped-def]
+            qs = super().query_scores(q, timings, loaded)
+            if self.armed:
+                self.armed = False
+                Pipeline(settings, HashTokenEmbedder()).update(remove=["rockets"])
+                self.reload()
+            return qs
+
+    p = ReloadMidQuestion(settings, HashTokenEmbedder())
+    p.update(upsert=[plain_article("cats", CATS), plain_article("rockets", ROCKETS)])
+    before = p.snapshot.manifest.generation
+    p.armed = True
+    ans = p.answer("How many astronauts did the rocket carry?")
+    assert p.snapshot.manifest.generation != before  # the reload happened mid-question
+    assert not ans.abstained and "four astronauts" in ans.answer  # answered from the generation it started on

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from eval import harness
@@ -89,3 +90,20 @@ def test_caching_embedder_returns_the_same_vectors_and_embeds_once() -> None:
     assert inner.embedded == 2 and cached.hits == 3
     assert (again[1] == first[0]).all() and (again == inner.embed(["c d", "a b"])).all()
     assert cached.embed([]).shape == (0, inner.dimension)
+
+
+def test_the_caching_token_embedder_returns_the_inner_token_rows() -> None:
+    from eval.embed_cache import CachingTokenEmbedder, caching
+    from tests.fakes import HashTokenEmbedder
+
+    inner = HashTokenEmbedder()
+    cached = caching(inner)
+    assert isinstance(cached, CachingTokenEmbedder)
+    texts = ["Cats sleep all day.", "The rocket carried four astronauts.", "Cats sleep all day."]
+    vecs, toks = cached.embed_with_tokens(texts)
+    want_vecs, want_toks = inner.embed_with_tokens(texts)
+    assert np.array_equal(vecs, want_vecs)
+    assert all(np.array_equal(a, b) for a, b in zip(toks, want_toks, strict=True))
+    assert cached.misses == 2 and cached.hits == 1
+    _, again_toks = cached.embed_with_tokens(texts[1:2])
+    assert cached.misses == 2 and np.array_equal(again_toks[0], want_toks[1])
