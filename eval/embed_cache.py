@@ -33,21 +33,32 @@ class CachingEmbedder:
 
     def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         """Vectors for ``texts``; only texts never seen before reach the model (in one batch)."""
-        todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        self.misses += len(todo)
-        self.hits += len(texts) - len(todo)
+        todo = self._missing(texts, self._vectors)
         if todo:
             for text, vec in zip(todo, self.inner.embed(todo, progress=progress), strict=True):
                 self._vectors[text] = vec
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.stack([self._vectors[t] for t in texts]).astype(np.float32, copy=False)
+        return self._stacked(texts)
 
     def warm(self, texts: Sequence[str]) -> int:
         """Embed texts ahead of time in large batches (much faster than one at a time); returns how many."""
         before = self.misses
-        self.embed(texts)
+        self._embed_ahead(texts)
         return self.misses - before
+
+    def _embed_ahead(self, texts: Sequence[str]) -> None:
+        self.embed(texts)
+
+    def _missing(self, texts: Sequence[str], known: dict[str, np.ndarray]) -> list[str]:
+        """The texts not in ``known``, once each, counting hits and misses."""
+        todo = list(dict.fromkeys(t for t in texts if t not in known))
+        self.misses += len(todo)
+        self.hits += len(texts) - len(todo)
+        return todo
+
+    def _stacked(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self._vectors[t] for t in texts]).astype(np.float32, copy=False)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """The wrapped model's token counts."""
@@ -66,24 +77,17 @@ class CachingTokenEmbedder(CachingEmbedder):
     def embed_with_tokens(self, texts: Sequence[str], *, progress: bool = False
                           ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Vectors and content-token vectors; only texts never seen with tokens reach the model."""
-        todo = list(dict.fromkeys(t for t in texts if t not in self._tokens))
-        self.misses += len(todo)
-        self.hits += len(texts) - len(todo)
+        todo = self._missing(texts, self._tokens)
         if todo:
             vecs, toks = self.inner.embed_with_tokens(todo, progress=progress)
             for text, vec, tok in zip(todo, vecs, toks, strict=True):
                 self._vectors[text] = vec
                 self._tokens[text] = tok
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32), []
-        return (np.stack([self._vectors[t] for t in texts]).astype(np.float32, copy=False),
-                [self._tokens[t] for t in texts])
+        return self._stacked(texts), [self._tokens[t] for t in texts]
 
-    def warm(self, texts: Sequence[str]) -> int:
-        """Embed texts (questions and sentences) with their token vectors ahead of time; returns how many."""
-        before = self.misses
+    def _embed_ahead(self, texts: Sequence[str]) -> None:
+        """Questions and sentences are what gets token vectors: warm them with their tokens."""
         self.embed_with_tokens(texts)
-        return self.misses - before
 
 
 def caching(inner: Embedder) -> CachingEmbedder:

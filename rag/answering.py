@@ -52,8 +52,8 @@ def candidates(hits: Sequence[Hit], retriever: HybridRetriever, qs: QueryScores,
     when the index has token vectors: paraphrases count too); whether the sentence holds a span of the
     type the question asks for (a number for "how many", a date for "when", ...); and the rank of the
     chunk it came from. ``focus`` (the user's own words when the question was condensed from a
-    follow-up) adds its coverage too, so the new subject of a
-    follow-up outweighs the context carried over from earlier turns.
+    follow-up) adds its coverage too, so the new subject of a follow-up outweighs the context carried
+    over from earlier turns.
     """
     idx = retriever.sentences
     row_of = {c.chunk_id: i for i, c in enumerate(retriever.chunks)}

@@ -135,7 +135,7 @@ def update_index(
                 docs, chunks, vectors = dict(snap.documents), dict(snap.chunks), dict(all_vectors(snap.vectors))
                 sents = dict(snap.sentences)
                 sent_vecs = dict(zip(sorted(sents), snap.sentence_vectors, strict=True))
-                if sent_toks is not None and snap.sentence_tokens is not None:
+                if snap.sentence_tokens is not None:  # present exactly when this embedder gives token vectors
                     sent_toks = dict(zip(sorted(sents), snap.sentence_tokens.rows(), strict=True))
             except IndexNotFound:
                 pass
@@ -201,9 +201,9 @@ def update_index(
             return report
         wanted.documents = {d: r.sha256 for d, r in sorted(docs.items())}
         sent_matrix = _stack([sent_vecs[i] for i in sorted(sents)], embedder.dimension)
-        tokens = None
-        if sent_toks is not None and all(i in sent_toks for i in sents):
-            tokens = TokenStore.from_rows([sent_toks[i] for i in sorted(sents)], embedder.dimension)
+        # The manifest check guarantees token vectors for every kept sentence when the embedder gives them.
+        tokens = (None if sent_toks is None
+                  else TokenStore.from_rows([sent_toks[i] for i in sorted(sents)], embedder.dimension))
         final = publish(index_dir, wanted, docs, chunks, _to_faiss(embedder.dimension, vectors), sents, sent_matrix,
                         tokens)
         report.generation = final.name

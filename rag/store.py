@@ -130,6 +130,7 @@ def load_snapshot(index_dir: Path) -> Snapshot:
     except (RuntimeError, sqlite3.Error, OSError, ValueError) as e:
         raise IndexCorrupt(f"unreadable index in {gen}: {e}; rebuild with `rag index --rebuild`") from e
     if (vectors.ntotal != len(chunks) or manifest.chunks != len(chunks) or len(sentence_vectors) != len(sentences)
+            or manifest.token_vectors != (tokens is not None)
             or (tokens is not None and not _tokens_consistent(tokens, len(sentences), manifest.dimension))):
         raise IndexCorrupt(
             f"index in {gen} is inconsistent ({vectors.ntotal} vectors, {len(chunks)} chunks, "
