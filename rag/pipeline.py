@@ -170,13 +170,23 @@ class Pipeline:
         s = self.settings
         sel = self.select(q, qs, hits, focus, loaded)
         timings["answer_ms"] = (time.perf_counter() - t1) * 1e3
-        timings["total_ms"] = (time.perf_counter() - t0) * 1e3
         if not sel.sentences or sel.evidence < s.abstain_threshold:
+            timings["total_ms"] = (time.perf_counter() - t0) * 1e3
             return Answer(q, answering.ABSTAIN_MESSAGE, True, (), None, tuple(hits), timings)
         text, cites = answering.compose(sel, loaded.titles)
-        embed = self.embedder.embed if s.short_answer_focus else None
-        short = short_answer(q, sel.sentences[0].text, embed) if s.short_answers else None
+        t2 = time.perf_counter()
+        short = self.short_answer(q, sel.sentences[0], loaded) if s.short_answers else None
+        timings["short_answer_ms"] = (time.perf_counter() - t2) * 1e3
+        timings["total_ms"] = (time.perf_counter() - t0) * 1e3
         return Answer(q, text, False, cites, short, tuple(hits), timings)
+
+    def short_answer(self, question: str, sentence: answering.Candidate, loaded: _Loaded) -> str | None:
+        """The short answer span inside the best answer sentence (``rag.short_answer``); ``loaded`` is the index
+        generation the sentence was selected from (its row indexes that generation's sentence vectors)."""
+        if not self.settings.short_answer_rerank:
+            return short_answer(question, sentence.text)
+        vector = loaded.retriever.sentences.vectors[sentence.row]
+        return short_answer(question, sentence.text, self.embedder.embed, vector)
 
     def select(self, question: str, qs: QueryScores, hits: Sequence[Hit], focus: str | None = None,
                loaded: _Loaded | None = None) -> answering.Selection:

@@ -74,9 +74,10 @@ class Settings(BaseSettings):
     # Answering
     answer_sentences: int = Field(2, ge=1, le=5)
     short_answers: bool = Field(True, description="Also return a short answer span when the question asks for one.")
-    short_answer_focus: bool = Field(
-        False, description="Re-rank short-answer candidates by their fit to the question's focus with the embedding "
-        "model (one extra small model call; +0.006 short F1 on XQuAD, see eval/README.md)."
+    short_answer_rerank: bool = Field(
+        True, description="Re-rank name and phrase short-answer candidates with the embedding model (fit to the "
+        "question's focus, centrality in the sentence, position; one extra small model call; +0.045 short F1 on "
+        "XQuAD, see eval/README.md)."
     )
     answer_dense_weight: float = Field(1.0, ge=0, description="Weight of a sentence's cosine when picking answers.")
     answer_bm25_weight: float = Field(1.0, ge=0, description="Weight of a sentence's BM25 when picking answers.")

@@ -2,10 +2,15 @@
 
 Offline, no extra model: guess the answer type from the question's wh-word, list candidate spans of
 that type in the sentence, drop what the question already says, and prefer candidates close to the
-words the sentence shares with the question (answers sit next to the matched context). When an
-embedder is passed, the best few candidates are also scored by how well they fit the question's
-*focus* (its lexical answer type: "what German general" -> "German general", "who" -> "person or
-organization"), the way classic QA systems match a candidate to the type of thing asked for.
+words the sentence shares with the question (answers sit next to the matched context).
+
+When an embedder is passed, names and phrases (the types with many rival candidates) are re-ranked by
+fusing that heuristic with five more signals, each standardised over the candidates and weighted
+equally: how central the span is to its sentence (cosine of span and sentence: the sentence was chosen
+because it answers, and the answer is its informative part); how well it fits the question's *focus*
+(its lexical answer type: "what German general" -> "German general", "who" -> "person or
+organization"); whether it sits right next to a word of the question; whether it ends at a phrase
+boundary (punctuation or the sentence's end); and how little of it the question already says.
 """
 
 from __future__ import annotations
@@ -46,6 +51,9 @@ _PATTERNS = {
     "entity": re.compile(r"\b(?:[A-Z][\w'’.-]*(?:\s+(?:of|the|de|von|van|and|for|la|le|du)\s+|\s+|-)?)+"),
 }
 
+# A verb right after what/which: an auxiliary or modal, or a lower-case past tense ("caused"; not "speed").
+_VERB_AFTER_WH = (r"(?:(?:is|was|are|were|does|did|do|has|have|had|can|could|would|will|must|may|might|shall|should)"
+                  r"\b|(?-i:[a-z]\w*(?<!e)ed\b))")
 _TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(how (many|much|long|far|old|large|big|tall|high|often|fast))\b|\bwhat (percentage|percent|"
                 r"number|amount|size)\b", re.I), "number"),
@@ -54,7 +62,10 @@ _TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhat (company|organization|team|person|group|name)\b|\bwhere\b",
                 re.I), "entity"),
     # "Which player ...", "What actor ...": a thing named by a noun, often a name.
-    (re.compile(r"^\s*(which|what)\s+(?!(is|was|are|were|does|did|do|has|have|had|can|could|would|will)\b)\w+", re.I),
+    # Not when the word after it is a verb: an auxiliary, a past tense, or a word followed by a determiner
+    # ("What limits the cycle?", "What caused ...", "What must a teacher have?" ask for a phrase).
+    (re.compile(rf"^\s*(which|what)\s+(?!{_VERB_AFTER_WH})\w+\b(?:(?<=\bof)|(?!\s+(the|a|an|his|her|their|its|"
+                r"this|these|those)\b))", re.I),
      "named"),
 )
 # Capitalised words that open clauses rather than names.
@@ -105,12 +116,14 @@ _ASKS_WHAT = re.compile(r"\b(what|which|name)\b", re.I)
 # The focus of "what/which [adjectives] noun ..." questions: the words naming the kind of thing asked for.
 _FOCUS = re.compile(
     r"\b(?:what|which)\s+(?:(?:kinds?|types?|sorts?|forms?|names?)\s+of\s+)?((?:(?!(?:is|was|are|were|does|did|do|has|have|"
-    r"had|can|could|would|will|of|in|on|at|to|for|from|by|with|that|the|a|an|first|also|still|ever|later|often|"
-    r"usually|most|not|and|or|\w+ed|\w+ly)\b)[\w'’-]+\s*){1,3})",
+    r"had|can|could|would|will|must|may|might|shall|should|of|in|on|at|to|for|from|by|with|that|the|a|an|first|also|"
+    r"still|ever|later|often|"
+    r"usually|most|not|and|or|(?-i:[a-z]\w*(?<!e)ed)|\w+ly)\b)[\w'’-]+\s*){1,3})",
     re.I,
 )
-#: How many of the heuristics' best candidates the focus match re-ranks.
-FOCUS_SHORTLIST = 4
+_DETERMINER = re.compile(r"\s*\b(the|a|an|his|her|their|its|this|these|those)\b", re.I)
+#: How many of the heuristics' best candidates the embedding re-rank reads.
+SHORTLIST = 6
 _GENERIC_FOCUS = ((re.compile(r"\bwho(m|se)?\b", re.I), "person or organization"),
                   (re.compile(r"\bwhere\b", re.I), "place or location"))
 
@@ -118,19 +131,21 @@ _GENERIC_FOCUS = ((re.compile(r"\bwho(m|se)?\b", re.I), "person or organization"
 def question_focus(question: str) -> str | None:
     """The words naming the kind of answer asked for, or a generic type for who/where; None otherwise."""
     m = _FOCUS.search(question)
-    if m:
-        return m.group(1).strip()
+    if m and not (" " not in m.group(1).strip() and _DETERMINER.match(question, m.end(1))):
+        return m.group(1).strip()  # (one word then a determiner is a verb: "what limits the cycle")
     for pattern, generic in _GENERIC_FOCUS:
         if pattern.search(question):
             return generic
     return None
 
 
-def short_answer(question: str, sentence: str, embed: EmbedFn | None = None) -> str | None:
+def short_answer(question: str, sentence: str, embed: EmbedFn | None = None,
+                 sentence_vector: np.ndarray | None = None) -> str | None:
     """The best short span of ``sentence`` answering ``question``, or None when nothing fits.
 
-    ``embed`` (optional) adds the focus match: candidates are embedded with the question's focus and the
-    cosine joins the heuristic score as one more standardised signal.
+    ``embed`` (optional) re-ranks name and phrase candidates with the embedding signals described in the
+    module docstring (one small model call); ``sentence_vector`` is the sentence's own unit vector when the
+    caller has it (the index does), so only the short texts need embedding.
     """
     if _NO_SPAN.search(question):
         return None
@@ -140,7 +155,6 @@ def short_answer(question: str, sentence: str, embed: EmbedFn | None = None) -> 
     q_terms = {_norm(w) for w in _WORD.findall(question)}
     anchors = [(m.start(), m.end()) for m in _WORD.finditer(sentence)
                if _norm(m.group()) in q_terms and _norm(m.group()) not in _STOP]
-    focus = question_focus(question) if embed is not None and kind in ("named", "entity", "phrase") else None
     spans = _candidates(sentence, "entity" if kind == "named" else kind, q_terms)
     if kind == "phrase":
         spans = _dedupe(_candidates(sentence, "entity", q_terms) + spans)
@@ -149,18 +163,50 @@ def short_answer(question: str, sentence: str, embed: EmbedFn | None = None) -> 
     if not spans:
         return None
     heuristic = [_score(s, anchors, len(sentence)) for s in spans]
-    if focus is None or embed is None or len(spans) == 1:
+    if embed is None or len(spans) == 1 or kind in ("number", "date"):
         return spans[max(range(len(spans)), key=heuristic.__getitem__)].text
     import numpy as np
 
     from rag.fusion import zscore_fusion
 
-    # The focus re-ranks the heuristics' shortlist: one small embedding batch per answer.
-    shortlist = sorted(range(len(spans)), key=lambda i: -heuristic[i])[:FOCUS_SHORTLIST]
-    vecs = embed([focus, *(spans[i].text for i in shortlist)])
-    fit = vecs[1:] @ vecs[0]
-    fused = zscore_fusion([np.array([heuristic[i] for i in shortlist]), fit], [1.0, 1.0])
+    # One small embedding batch per answer: the focus and the heuristics' shortlist (and the sentence, unless
+    # its vector was passed: a long text would pad the whole batch to its length).
+    shortlist = sorted(range(len(spans)), key=lambda i: -heuristic[i])[:SHORTLIST]
+    focus = question_focus(question)
+    texts = [*([focus] if focus else []), *(spans[i].text for i in shortlist)]
+    vecs = embed([*texts, *([sentence] if sentence_vector is None else [])])
+    span_vecs = vecs[len(texts) - len(shortlist):len(texts)]
+    sentence_vec = vecs[-1] if sentence_vector is None else sentence_vector
+    words = [(m.start(), m.end(), _norm(m.group())) for m in _WORD.finditer(sentence)]
+    signals = [
+        np.array([heuristic[i] for i in shortlist]),
+        span_vecs @ sentence_vec,
+        np.array([_beside_question(spans[i], words, q_terms) for i in shortlist], dtype=np.float64),
+        np.array([_ends_phrase(sentence, spans[i]) for i in shortlist], dtype=np.float64),
+        -np.array([_known_share(spans[i].text, q_terms) for i in shortlist]),
+    ]
+    if focus:
+        signals.append(span_vecs @ vecs[0])
+    fused = zscore_fusion(signals, [1.0] * len(signals))
     return spans[shortlist[int(fused.argmax())]].text
+
+
+def _beside_question(span: Span, words: list[tuple[int, int, str]], q_terms: set[str]) -> int:
+    """How many of the span's nearest content words (one before, one after) the question contains."""
+    before = next((w for a, b, w in reversed(words) if b <= span.start and w not in _STOP), None)
+    after = next((w for a, b, w in words if a >= span.end and w not in _STOP), None)
+    return (before in q_terms) + (after in q_terms)
+
+
+def _ends_phrase(sentence: str, span: Span) -> bool:
+    """Whether the span ends where a phrase does: at punctuation, a bracket or the sentence's end."""
+    rest = sentence[span.end:].lstrip()
+    return not rest or rest[0] in ",.;:()[]\"“”!?—–"
+
+
+def _known_share(text: str, q_terms: set[str]) -> float:
+    words = [_norm(w) for w in _WORD.findall(text)]
+    return sum(w in q_terms for w in words) / max(len(words), 1)
 
 
 def _dedupe(spans: list[Span]) -> list[Span]:
@@ -201,8 +247,9 @@ def _candidates(sentence: str, kind: str, q_terms: set[str]) -> list[Span]:
             if run:
                 a, b = m.start() + run[0].start(), m.start() + run[-1].end()
                 text = _strip_stop(sentence[a:b])
-                if text:
-                    out.append(Span(sentence.find(text, a), sentence.find(text, a) + len(text), text, 0.5))
+                found = re.compile(r"\s+".join(map(re.escape, text.split()))).search(sentence, a) if text else None
+                if found:  # the words are rejoined with single spaces: find them across any whitespace
+                    out.append(Span(found.start(), found.end(), text, 0.5))
             run = []
     return out
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from rag import pipeline as pipeline_module
 from rag.errors import EmptyQuestion, ModelUnavailable, QuestionTooLong
 from rag.pipeline import Pipeline
 from rag.settings import Settings
+from rag.short_answer import question_focus
 from tests.conftest import plain_article
 from tests.fakes import HashEmbedder
 from tests.unit.test_indexing import BREAD, CATS, ROCKETS
@@ -107,3 +110,44 @@ def test_a_follow_ups_own_words_steer_the_answer(pipeline: Pipeline) -> None:
     assert not steered.abstained
     assert "mission lasted ten days" in steered.citations[0].text
     assert plain.citations[0].text != steered.citations[0].text  # the carried-over context won without focus
+
+
+@pytest.mark.parametrize("rerank", [True, False])
+def test_short_answer_rerank_embeds_only_the_candidates(settings: Settings, fake_embedder: HashEmbedder,
+                                                        rerank: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The re-rank's one extra model call embeds the focus and candidate spans, never the long sentence (its
+    vector comes from the index); switched off, answering makes no call after the question's."""
+    text = "The probe was built by Lockheed Martin in Denver and launched by NASA from Cape Canaveral in Florida."
+    p = Pipeline(settings.model_copy(update={"short_answer_rerank": rerank, "abstain_threshold": 0.0}), fake_embedder)
+    p.update(upsert=[plain_article("probe", text), plain_article("cats", CATS)])
+    calls: list[list[str]] = []
+    embed = fake_embedder.embed
+
+    def spy(texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        calls.append(list(texts))
+        return embed(texts, progress=progress)
+
+    fake_embedder.embed = spy  # type: ignore[method-assign]
+    passed: list[np.ndarray | None] = []
+    real = pipeline_module.short_answer
+
+    def spy_short(question: str, sentence: str, embed: object = None, vector: np.ndarray | None = None) -> str | None:
+        passed.append(vector)
+        return real(question, sentence, embed, vector)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline_module, "short_answer", spy_short)
+    ans = p.answer("What company built the probe?")
+    assert not ans.abstained and ans.short_answer
+    assert "short_answer_ms" in ans.timings_ms
+    stages = ("load_ms", "embed_ms", "retrieve_ms", "answer_ms", "short_answer_ms")
+    assert ans.timings_ms["total_ms"] >= sum(ans.timings_ms[k] for k in stages) * 0.999
+    extra = [c for c in calls if c != ["What company built the probe?"]]
+    if rerank:
+        assert len(extra) == 1 and extra[0][0] == question_focus(ans.question) and ans.short_answer in extra[0]
+        assert all(t in text and len(t) < len(text) for t in extra[0][1:])
+        # The vector handed over is the answer sentence's own, from the index the answer was selected from.
+        idx = p.loaded.retriever.sentences
+        row = next(r for r, t in enumerate(idx.texts) if t == ans.citations[0].text)
+        assert passed[0] is not None and np.array_equal(passed[0], idx.vectors[row])
+    else:
+        assert extra == [] and passed == [None]

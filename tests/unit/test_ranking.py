@@ -10,7 +10,7 @@ import pytest
 from rag.fusion import rrf_fusion, zscore_fusion, zscores
 from rag.mmr import mmr_order
 from rag.sentences import sentence_spans, skip_dateline
-from rag.short_answer import answer_type, has_typed_span, question_focus, short_answer
+from rag.short_answer import _candidates, answer_type, has_typed_span, question_focus, short_answer
 
 
 def test_zscores_standardise_and_tolerate_constants() -> None:
@@ -54,7 +54,11 @@ def test_sentence_spans_keep_offsets_and_abbreviations() -> None:
     ("question", "kind"),
     [("How many points did they score?", "number"), ("When did the war end?", "date"),
      ("Who led the delegation?", "entity"), ("Which player was criticized?", "named"),
-     ("Why did it happen?", "phrase")],
+     ("Why did it happen?", "phrase"), ("What German general was of Huguenot ancestry?", "named"),
+     ("What limits the Rankine cycle's efficiency?", "phrase"), ("What caused the need for treaties?", "phrase"),
+     ("What must a public school teacher have?", "phrase"), ("What happened to the crew?", "phrase"),
+     ("Which United States president signed it?", "named"), ("Which of the players scored?", "named"),
+     ("What speed does it reach?", "named")],
 )
 def test_answer_type(question: str, kind: str) -> None:
     assert answer_type(question) == kind
@@ -81,28 +85,83 @@ def test_short_answers_pick_the_typed_span_near_the_question_words() -> None:
      ("What chemist first made liquid oxygen?", "chemist"),
      ("What device is used to treat poisoning?", "device"),
      ("What is the capital?", None),
-     ("How many eggs?", None)],
+     ("How many eggs?", None), ("What limits the cycle's efficiency?", None),
+     ("Which United States president signed it?", "United States president")],
 )
 def test_question_focus(question: str, focus: str | None) -> None:
     assert question_focus(question) == focus
 
 
-def test_focus_match_chooses_between_candidates_the_heuristics_tie() -> None:
-    """With an embedder, the candidate closest to the question's focus wins; without, the nearest to the anchors."""
+def test_embedding_rerank_overturns_the_heuristic_pick_with_focus_fit_and_centrality() -> None:
+    """With an embedder, the candidate that fits the question's focus and carries the sentence's meaning wins;
+    without one, the heuristics' pick (nearest the question's words) stands."""
     s = "Working with Lord Kelvin at the Royal Institution, the Scottish chemist James Dewar liquefied oxygen."
     question = "What chemist first made liquid oxygen in quantity?"
-    table = {"chemist": [1.0, 0.0], "James Dewar": [0.9, 0.436], "Lord Kelvin": [0.0, 1.0],
-             "Royal Institution": [0.0, 1.0], "Scottish": [0.2, 0.98]}
+    table = {"chemist": [1.0, 0.0, 0.0], "James Dewar": [0.9, 0.436, 0.0], "Scottish": [0.2, 0.0, 0.98],
+             s: [0.8, 0.6, 0.0]}
     calls: list[list[str]] = []
 
     def embed(texts: Sequence[str]) -> np.ndarray:
         calls.append(list(texts))
-        return np.array([table.get(t, [0.0, 1.0]) for t in texts], dtype=np.float32)
+        return np.array([table.get(t, [0.0, 0.0, 1.0]) for t in texts], dtype=np.float32)
 
+    assert short_answer(question, s) == "Scottish"
     assert short_answer(question, s, embed) == "James Dewar"
-    assert calls and calls[0][0] == "chemist"
+    assert calls[0][0] == "chemist" and calls[0][-1] == s  # focus first; the sentence last when not passed
+    assert short_answer(question, s, embed, np.array(table[s], dtype=np.float32)) == "James Dewar"
+    assert s not in calls[1]  # the index's sentence vector is used instead of embedding the long sentence
+    assert short_answer(question, s, embed, np.array([0.0, 0.0, 1.0], dtype=np.float32)) == "Scottish"
     assert short_answer("How many eggs?", "The queen lays 2,000 eggs a day.", embed) == "2,000"
-    assert len(calls) == 1  # numbers have no focus to match: no embedding
+    assert len(calls) == 3  # numbers are picked by the heuristics alone: no embedding
+
+
+def test_focus_fit_alone_can_decide() -> None:
+    """A sentence vector orthogonal to every span leaves the focus as the only embedding signal that differs."""
+    s = "Working with Lord Kelvin at the Royal Institution, the Scottish chemist James Dewar liquefied oxygen."
+    table = {"chemist": [1.0, 0.0, 0.0], "James Dewar": [1.0, 0.0, 0.0]}
+
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        return np.array([table.get(t, [0.0, 1.0, 0.0]) for t in texts], dtype=np.float32)
+
+    question = "What chemist first made liquid oxygen in quantity?"
+    assert short_answer(question, s) == "Scottish"
+    assert short_answer(question, s, embed, np.array([0.0, 0.0, 1.0], dtype=np.float32)) == "James Dewar"
+
+
+def test_rerank_without_a_focus_reads_each_span_its_own_vector() -> None:
+    """No focus ("what caused"): the batch is the spans then the sentence; centrality must pair them right."""
+    q, s = "What caused the flood?", "Heavy rain in the hills caused the flood, officials in Denver said."
+    assert question_focus(q) is None and answer_type(q) == "phrase"
+    central = {"hills": [1.0, 0.0, 0.0], s: [1.0, 0.0, 0.0]}
+    calls: list[list[str]] = []
+
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return np.array([central.get(t, [0.0, 0.0, 1.0]) for t in texts], dtype=np.float32)
+
+    assert short_answer(q, s, embed) == "hills"
+    assert calls[0][-1] == s and "hills" in calls[0]
+
+
+def test_numbers_and_dates_never_call_the_model() -> None:
+    calls: list[Sequence[str]] = []
+
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        calls.append(texts)
+        return np.zeros((len(texts), 3), dtype=np.float32)
+
+    assert short_answer("How many eggs did the queen lay?", "The queen lays 2,000 eggs a day and 300 at night.",
+                        embed) == "2,000"
+    assert short_answer("When did the war end?", "The war began in 1939 and ended in 1945.", embed) in ("1939", "1945")
+    assert calls == []
+
+
+def test_phrase_spans_keep_true_offsets_across_odd_whitespace() -> None:
+    s = "He was helped by the famous  Scottish\nengineer, and then left."
+    spans = _candidates(s, "phrase", {"he", "was", "helped"})
+    assert spans and all(sp.start >= 0 for sp in spans)
+    first = spans[0]
+    assert first.text == "famous Scottish engineer" and s[first.start:first.end] == "famous  Scottish\nengineer"
 
 
 def test_a_lone_capitalised_first_word_is_not_preferred_as_a_name() -> None:
