@@ -117,7 +117,7 @@ def test_short_answer_rerank_embeds_only_the_candidates(settings: Settings, fake
                                                         rerank: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """The re-rank's one extra model call embeds the focus and candidate spans, never the long sentence (its
     vector comes from the index); switched off, answering makes no call after the question's."""
-    text = "The probe was built by Lockheed Martin in Denver and launched by NASA from Cape Canaveral in Florida."
+    text = "Built by Lockheed Martin with Boeing, the probe flew from Cape Canaveral."
     p = Pipeline(settings.model_copy(update={"short_answer_rerank": rerank, "abstain_threshold": 0.0}), fake_embedder)
     p.update(upsert=[plain_article("probe", text), plain_article("cats", CATS)])
     calls: list[list[str]] = []

@@ -143,6 +143,22 @@ def test_rerank_without_a_focus_reads_each_span_its_own_vector() -> None:
     assert calls[0][-1] == s and "hills" in calls[0]
 
 
+def test_a_confident_heuristic_pick_needs_no_model_call() -> None:
+    """The model is asked only when the heuristics' two best candidates are within CONFIDENT_MARGIN."""
+    calls: list[Sequence[str]] = []
+
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        calls.append(texts)
+        return np.eye(len(texts), 8, dtype=np.float32)
+
+    near = "Built by Lockheed Martin with Boeing, the probe flew from Cape Canaveral."
+    far = "Lockheed Martin built the probe, which years later flew over the deserts of Nevada and California."
+    short_answer("What company built the probe?", far, embed)
+    assert calls == []
+    short_answer("What company built the probe?", near, embed)
+    assert len(calls) == 1
+
+
 def test_numbers_and_dates_never_call_the_model() -> None:
     calls: list[Sequence[str]] = []
 
