@@ -4,8 +4,9 @@ Offline, no extra model: guess the answer type from the question's wh-word, list
 that type in the sentence, drop what the question already says, and prefer candidates close to the
 words the sentence shares with the question (answers sit next to the matched context).
 
-When an embedder is passed, names and phrases (the types with many rival candidates) are re-ranked by
-fusing that heuristic with five more signals, each standardised over the candidates and weighted
+When an embedder is passed (the bundled bi-encoder; still offline), names and phrases (the types with many
+rival candidates) whose two best heuristic candidates are close are re-ranked by fusing that heuristic with
+five more signals, each standardised over the candidates and weighted
 equally: how central the span is to its sentence (cosine of span and sentence: the sentence was chosen
 because it answers, and the answer is its informative part); how well it fits the question's *focus*
 (its lexical answer type: "what German general" -> "German general", "who" -> "person or
