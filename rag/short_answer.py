@@ -1,8 +1,8 @@
 """A short answer span (number, date, name, place, short phrase) inside the best supporting sentence.
 
-Offline, no extra model: guess the answer type from the question's wh-word, list candidate spans of
-that type in the sentence, drop what the question already says, and prefer candidates close to the
-words the sentence shares with the question (answers sit next to the matched context).
+Offline, no extra model: take the answer type the question asks for (``rag.question_type``), list
+candidate spans of that type in the sentence, drop what the question already says, and prefer candidates
+close to the words the sentence shares with the question (answers sit next to the matched context).
 
 When an embedder is passed (the bundled bi-encoder; still offline), names and phrases (the types with many
 rival candidates) whose two best heuristic candidates are close are re-ranked by fusing that heuristic with
@@ -20,6 +20,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from rag.question_type import answer_type, question_focus, span_kind
 
 if TYPE_CHECKING:
     import numpy as np
@@ -52,23 +54,6 @@ _PATTERNS = {
     "entity": re.compile(r"\b(?:[A-Z][\w'’.-]*(?:\s+(?:of|the|de|von|van|and|for|la|le|du)\s+|\s+|-)?)+"),
 }
 
-# A verb right after what/which: an auxiliary or modal, or a lower-case past tense ("caused"; not "speed").
-_VERB_AFTER_WH = (r"(?:(?:is|was|are|were|does|did|do|has|have|had|can|could|would|will|must|may|might|shall|should)"
-                  r"\b|(?-i:[a-z]\w*(?<!e)ed\b))")
-_TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\b(how (many|much|long|far|old|large|big|tall|high|often|fast))\b|\bwhat (percentage|percent|"
-                r"number|amount|size)\b", re.I), "number"),
-    (re.compile(r"\bwhen\b|\bwhat (year|years|date|day|month|century|decade|time|period)\b|\bin which year\b", re.I),
-     "date"),
-    (re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhat (company|organization|team|person|group|name)\b|\bwhere\b",
-                re.I), "entity"),
-    # "Which player ...", "What actor ...": a thing named by a noun, often a name.
-    # Not when the word after it is a verb: an auxiliary, a past tense, or a word followed by a determiner
-    # ("What limits the cycle?", "What caused ...", "What must a teacher have?" ask for a phrase).
-    (re.compile(rf"^\s*(which|what)\s+(?!{_VERB_AFTER_WH})\w+\b(?:(?<=\bof)|(?!\s+(the|a|an|his|her|their|its|"
-                r"this|these|those)\b))", re.I),
-     "named"),
-)
 # Capitalised words that open clauses rather than names.
 _CLAUSE_OPENERS = frozenset(
     "despite while although though however after before during when if in on at as but and since because "
@@ -86,14 +71,6 @@ class Span:
     score: float
 
 
-def answer_type(question: str) -> str:
-    """One of ``number``, ``date``, ``entity``, or ``phrase`` (anything else)."""
-    for pattern, kind in _TYPE_RULES:
-        if pattern.search(question):
-            return kind
-    return "phrase"
-
-
 def has_typed_span(question: str, sentence: str) -> bool:
     """Whether the sentence holds a new span of the specific type the question asks for."""
     kind = answer_type(question)
@@ -103,44 +80,11 @@ def has_typed_span(question: str, sentence: str) -> bool:
     return bool(_candidates(sentence, "entity" if kind == "named" else kind, q_terms))
 
 
-# Questions whose answer is an explanation or a yes/no, never a short span.
-_NO_SPAN = re.compile(
-    r"^\s*(why|how(?! (many|much|long|far|old|large|big|tall|high|often|fast))|(is|are|was|were|do|does|did|can|"
-    r"could|should|will|would|has|have|had)\b)|\b(purpose|reason|message|significance|impact)\b",
-    re.I,
-)
-
-
-_ASKS_WHAT = re.compile(r"\b(what|which|name)\b", re.I)
-
-
-# The focus of "what/which [adjectives] noun ..." questions: the words naming the kind of thing asked for.
-_FOCUS = re.compile(
-    r"\b(?:what|which)\s+(?:(?:kinds?|types?|sorts?|forms?|names?)\s+of\s+)?((?:(?!(?:is|was|are|were|does|did|do|has|have|"
-    r"had|can|could|would|will|must|may|might|shall|should|of|in|on|at|to|for|from|by|with|that|the|a|an|first|also|"
-    r"still|ever|later|often|"
-    r"usually|most|not|and|or|(?-i:[a-z]\w*(?<!e)ed)|\w+ly)\b)[\w'’-]+\s*){1,3})",
-    re.I,
-)
-_DETERMINER = re.compile(r"\s*\b(the|a|an|his|her|their|its|this|these|those)\b", re.I)
 #: The heuristics' lead over their runner-up that needs no model call (a typed span against a mere phrase at the
 #: same distance, or one an eighth of the sentence closer to the question's words).
 CONFIDENT_MARGIN = 0.5
 #: How many of the heuristics' best candidates the embedding re-rank reads.
 SHORTLIST = 6
-_GENERIC_FOCUS = ((re.compile(r"\bwho(m|se)?\b", re.I), "person or organization"),
-                  (re.compile(r"\bwhere\b", re.I), "place or location"))
-
-
-def question_focus(question: str) -> str | None:
-    """The words naming the kind of answer asked for, or a generic type for who/where; None otherwise."""
-    m = _FOCUS.search(question)
-    if m and not (" " not in m.group(1).strip() and _DETERMINER.match(question, m.end(1))):
-        return m.group(1).strip()  # (one word then a determiner is a verb: "what limits the cycle")
-    for pattern, generic in _GENERIC_FOCUS:
-        if pattern.search(question):
-            return generic
-    return None
 
 
 def short_answer(question: str, sentence: str, embed: EmbedFn | None = None,
@@ -151,11 +95,9 @@ def short_answer(question: str, sentence: str, embed: EmbedFn | None = None,
     module docstring (one small model call); ``sentence_vector`` is the sentence's own unit vector when the
     caller has it (the index does), so only the short texts need embedding.
     """
-    if _NO_SPAN.search(question):
+    kind = span_kind(question)
+    if kind is None:
         return None
-    kind = answer_type(question)
-    if kind == "phrase" and not _ASKS_WHAT.search(question):
-        return None  # no wh-word asking for a thing: nothing short to extract
     q_terms = {_norm(w) for w in _WORD.findall(question)}
     anchors = [(m.start(), m.end()) for m in _WORD.finditer(sentence)
                if _norm(m.group()) in q_terms and _norm(m.group()) not in _STOP]

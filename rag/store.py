@@ -202,13 +202,12 @@ def publish(
     manifest.created_at = time.time()
     faiss.write_index(vectors, str(tmp / _VECTORS))
     write_docstore(tmp / _DOCSTORE, documents, chunks, sentences)
-    with open(tmp / _SENTENCE_VECTORS, "wb") as fh:
-        np.save(fh, np.ascontiguousarray(sentence_vectors, dtype=np.float32), allow_pickle=False)
+    arrays = {_SENTENCE_VECTORS: np.ascontiguousarray(sentence_vectors, dtype=np.float32)}
     if sentence_tokens is not None:
-        parts = ((_SENTENCE_TOKENS, sentence_tokens.vectors), (_SENTENCE_TOKEN_OFFSETS, sentence_tokens.offsets))
-        for fname, arr in parts:
-            with open(tmp / fname, "wb") as fh:
-                np.save(fh, arr, allow_pickle=False)
+        arrays |= {_SENTENCE_TOKENS: sentence_tokens.vectors, _SENTENCE_TOKEN_OFFSETS: sentence_tokens.offsets}
+    for fname, arr in arrays.items():
+        with open(tmp / fname, "wb") as fh:
+            np.save(fh, arr, allow_pickle=False)
     (tmp / _MANIFEST).write_text(manifest.to_json())
     for f in tmp.iterdir():
         _fsync(f)

@@ -11,8 +11,8 @@ import pytest
 from rag import pipeline as pipeline_module
 from rag.errors import EmptyQuestion, ModelUnavailable, QuestionTooLong
 from rag.pipeline import Pipeline
+from rag.question_type import question_focus
 from rag.settings import Settings
-from rag.short_answer import question_focus
 from tests.conftest import plain_article
 from tests.fakes import HashEmbedder
 from tests.unit.test_indexing import BREAD, CATS, ROCKETS

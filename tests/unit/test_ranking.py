@@ -9,8 +9,9 @@ import pytest
 
 from rag.fusion import rrf_fusion, zscore_fusion, zscores
 from rag.mmr import mmr_order
+from rag.question_type import answer_type, question_focus
 from rag.sentences import sentence_spans, skip_dateline
-from rag.short_answer import _candidates, answer_type, has_typed_span, question_focus, short_answer
+from rag.short_answer import _candidates, has_typed_span, short_answer
 
 
 def test_zscores_standardise_and_tolerate_constants() -> None:

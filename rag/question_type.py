@@ -1,0 +1,76 @@
+"""What a question asks for: the answer type its wh-word implies and its focus (the kind of thing named).
+
+Read by ``rag.short_answer`` (which spans are candidates) and, through it, by answer picking (whether a
+sentence holds a span of the asked-for type).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Word classes the rules share.
+_AUX = "is|was|are|were|does|did|do|has|have|had|can|could|would|will|must|may|might|shall|should"
+_PAST_TENSE = r"(?-i:[a-z]\w*(?<!e)ed)"  # lower-case "caused", not "United" or "speed"
+_DETERMINERS = "the|a|an|his|her|their|its|this|these|those"
+
+_TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\b(how (many|much|long|far|old|large|big|tall|high|often|fast))\b|\bwhat (percentage|percent|"
+                r"number|amount|size)\b", re.I), "number"),
+    (re.compile(r"\bwhen\b|\bwhat (year|years|date|day|month|century|decade|time|period)\b|\bin which year\b", re.I),
+     "date"),
+    (re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhat (company|organization|team|person|group|name)\b|\bwhere\b",
+                re.I), "entity"),
+    # "Which player ...", "What actor ...": a thing named by a noun, often a name. Not when the word after it
+    # is a verb: an auxiliary, a past tense, or a word followed by a determiner ("What limits the cycle?",
+    # "What caused ...", "What must a teacher have?" ask for a phrase); "which of the ..." stays a name.
+    (re.compile(rf"^\s*(which|what)\s+(?!(?:{_AUX})\b|{_PAST_TENSE}\b)\w+\b(?:(?<=\bof)|(?!\s+(?:{_DETERMINERS})\b))",
+                re.I),
+     "named"),
+)
+
+# Questions whose answer is an explanation or a yes/no, never a short span.
+_NO_SPAN = re.compile(
+    r"^\s*(why|how(?! (many|much|long|far|old|large|big|tall|high|often|fast))|(is|are|was|were|do|does|did|can|"
+    r"could|should|will|would|has|have|had)\b)|\b(purpose|reason|message|significance|impact)\b",
+    re.I,
+)
+_ASKS_WHAT = re.compile(r"\b(what|which|name)\b", re.I)
+
+# The focus of "what/which [adjectives] noun ..." questions: the words naming the kind of thing asked for.
+_FOCUS = re.compile(
+    rf"\b(?:what|which)\s+(?:(?:kinds?|types?|sorts?|forms?|names?)\s+of\s+)?((?:(?!(?:{_AUX}|of|in|on|at|to|for|"
+    rf"from|by|with|that|{_DETERMINERS}|first|also|still|ever|later|often|usually|most|not|and|or|{_PAST_TENSE}|"
+    r"\w+ly)\b)[\w'’-]+\s*){1,3})",
+    re.I,
+)
+_DETERMINER_NEXT = re.compile(rf"\s*\b(?:{_DETERMINERS})\b", re.I)
+_GENERIC_FOCUS = ((re.compile(r"\bwho(m|se)?\b", re.I), "person or organization"),
+                  (re.compile(r"\bwhere\b", re.I), "place or location"))
+
+
+def answer_type(question: str) -> str:
+    """One of ``number``, ``date``, ``entity``, ``named`` or ``phrase`` (anything else)."""
+    for pattern, kind in _TYPE_RULES:
+        if pattern.search(question):
+            return kind
+    return "phrase"
+
+
+def span_kind(question: str) -> str | None:
+    """The answer type when the question asks for a short span; None for why/how/yes-no questions and for
+    phrase questions with no wh-word asking for a thing."""
+    if _NO_SPAN.search(question):
+        return None
+    kind = answer_type(question)
+    return None if kind == "phrase" and not _ASKS_WHAT.search(question) else kind
+
+
+def question_focus(question: str) -> str | None:
+    """The words naming the kind of answer asked for, or a generic type for who/where; None otherwise."""
+    m = _FOCUS.search(question)
+    if m and not (" " not in m.group(1).strip() and _DETERMINER_NEXT.match(question, m.end(1))):
+        return m.group(1).strip()  # (one word then a determiner is a verb: "what limits the cycle")
+    for pattern, generic in _GENERIC_FOCUS:
+        if pattern.search(question):
+            return generic
+    return None
