@@ -10,12 +10,21 @@ import re
 
 # Word classes the rules share.
 _AUX = "is|was|are|were|does|did|do|has|have|had|can|could|would|will|must|may|might|shall|should"
-_PAST_TENSE = r"(?-i:[a-z]\w*(?<!e)ed)"  # lower-case "caused", not "United" or "speed"
+_IRREGULAR_PAST = ("began became brought built bought came caught chose drew drove fell felt fought found flew gave "
+                   "got grew held kept knew led left lost made meant met paid ran rose said saw sent set sold sought "
+                   "spent stood struck taught thought told took went won wrote")
+# Lower-case "caused" (not "United" or "speed") or an irregular past ("began", "won").
+_PAST_TENSE = rf"(?-i:[a-z]\w+(?<!e)ed|{'|'.join(_IRREGULAR_PAST.split())})"
 _DETERMINERS = "the|a|an|his|her|their|its|this|these|those"
 
 _TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(how (many|much|long|far|old|large|big|tall|high|often|fast))\b|\bwhat (percentage|percent|"
                 r"number|amount|size)\b", re.I), "number"),
+    # "What was the (average household) size?", "What is the estimated population of ...?": a quantity.
+    (re.compile(r"\bwhat\s+(?:is|was|are|were)\s+(?:the|its|their)\s+(?:[\w-]+\s+){0,2}?(?:population|number|amount|"
+                r"percentage|proportion|cost|price|value|size|length|height|distance|temperature|speed|rate|total|"
+                r"budget|revenue|salary|income|capacity|attendance|density|weight|depth|width|elevation|altitude|age)"
+                r"\b(?!\s+(?:called|named|known)\b)", re.I), "number"),
     (re.compile(r"\bwhen\b|\bwhat (year|years|date|day|month|century|decade|time|period)\b|\bin which year\b", re.I),
      "date"),
     (re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhat (company|organization|team|person|group|name)\b|\bwhere\b",
@@ -37,8 +46,10 @@ _NO_SPAN = re.compile(
 _ASKS_WHAT = re.compile(r"\b(what|which|name)\b", re.I)
 
 # The focus of "what/which [adjectives] noun ..." questions: the words naming the kind of thing asked for.
+_KIND_OF = r"(?:kinds?|types?|sorts?|styles?|forms?|variet(?:y|ies)|class(?:es)?|categor(?:y|ies))\s+of"
+_ASKS_KIND = re.compile(rf"\b(?:what|which)\s+{_KIND_OF}\b", re.I)
 _FOCUS = re.compile(
-    rf"\b(?:what|which)\s+(?:(?:kinds?|types?|sorts?|forms?|names?)\s+of\s+)?((?:(?!(?:{_AUX}|of|in|on|at|to|for|"
+    rf"\b(?:what|which)\s+(?:(?:{_KIND_OF}|names?\s+of)\s+)?((?:(?!(?:{_AUX}|of|in|on|at|to|for|"
     rf"from|by|with|that|{_DETERMINERS}|first|also|still|ever|later|often|usually|most|not|and|or|{_PAST_TENSE}|"
     r"\w+ly)\b)[\w'’-]+\s*){1,3})",
     re.I,
@@ -46,6 +57,14 @@ _FOCUS = re.compile(
 _DETERMINER_NEXT = re.compile(rf"\s*\b(?:{_DETERMINERS})\b", re.I)
 _GENERIC_FOCUS = ((re.compile(r"\bwho(m|se)?\b", re.I), "person or organization"),
                   (re.compile(r"\bwhere\b", re.I), "place or location"))
+
+
+_PAST_WORD = re.compile(rf"{_PAST_TENSE}")
+
+
+def past_tense(word: str) -> bool:
+    """Whether a word reads as a verb in the past tense ("added", "began"; not "United", "speed", "water-cooled")."""
+    return _PAST_WORD.fullmatch(word) is not None
 
 
 def answer_type(question: str) -> str:
@@ -65,11 +84,26 @@ def span_kind(question: str) -> str | None:
     return None if kind == "phrase" and not _ASKS_WHAT.search(question) else kind
 
 
-def question_focus(question: str) -> str | None:
-    """The words naming the kind of answer asked for, or a generic type for who/where; None otherwise."""
+def asks_kind(question: str) -> bool:
+    """Whether the question asks for a kind of its focus ("what type of tunnels"): the answer is the focus's
+    modifier in the sentence ("deep-level tunnels"), not a name."""
+    return bool(_ASKS_KIND.search(question))
+
+
+def lexical_focus(question: str) -> str | None:
+    """The question's own words naming the kind of answer asked for ("what German general" -> "German
+    general"), or None."""
     m = _FOCUS.search(question)
     if m and not (" " not in m.group(1).strip() and _DETERMINER_NEXT.match(question, m.end(1))):
         return m.group(1).strip()  # (one word then a determiner is a verb: "what limits the cycle")
+    return None
+
+
+def question_focus(question: str) -> str | None:
+    """The lexical focus, or a generic type for who/where; None otherwise."""
+    focus = lexical_focus(question)
+    if focus:
+        return focus
     for pattern, generic in _GENERIC_FOCUS:
         if pattern.search(question):
             return generic

@@ -2,7 +2,10 @@
 
 Offline, no extra model: take the answer type the question asks for (``rag.question_type``), list
 candidate spans of that type in the sentence, drop what the question already says, and prefer candidates
-close to the words the sentence shares with the question (answers sit next to the matched context).
+close to the words the sentence shares with the question (answers sit next to the matched context). When the
+sentence says the question's focus noun ("what type of tunnels", "which university"), the words that modify
+it there ("deep-level tunnels", "Newcastle University") or a name in apposition ("the chemist James Dewar")
+answer without weighing rivals.
 
 When an embedder is passed (the bundled bi-encoder; still offline), names and phrases (the types with many
 rival candidates) whose two best heuristic candidates are close are re-ranked by fusing that heuristic with
@@ -21,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.question_type import answer_type, question_focus, span_kind
+from rag.question_type import answer_type, asks_kind, lexical_focus, past_tense, question_focus, span_kind
 
 if TYPE_CHECKING:
     import numpy as np
@@ -49,16 +52,22 @@ _PATTERNS = {
         rf"\d{{3,4}}s?|\d{{1,2}}(?:st|nd|rd|th) century)\b",
         re.IGNORECASE,
     ),
-    "number": re.compile(rf"\b\d{{1,2}}:\d{{2}}\b|(?:[$£€]\s?)?\b{_NUM}(?:[ -][a-z]+)?|\b(?:once|twice|thrice)\b",
-                         re.IGNORECASE),
+    "number": re.compile(rf"\b\d{{1,2}}:\d{{2}}\b|\b\d[\d,.]*\s?[–—-]\s?\d[\d,.]*\b|"  # times, ranges
+                         rf"(?:[$£€]\s?)?\b{_NUM}(?:[ -][a-z]+)?|\b(?:once|twice|thrice)\b", re.IGNORECASE),
     "entity": re.compile(r"\b(?:[A-Z][\w'’.-]*(?:\s+(?:of|the|de|von|van|and|for|la|le|du)\s+|\s+|-)?)+"),
 }
 
+# Words that open a noun phrase without saying what kind of thing it is ("some", "many") or tie it to a clause.
+_QUANTIFIERS = frozenset("some many most all other another several few various both each every such certain only "
+                         "also now including include includes".split())
 # Capitalised words that open clauses rather than names.
 _CLAUSE_OPENERS = frozenset(
     "despite while although though however after before during when if in on at as but and since because "
     "following according".split()
 )
+
+
+_PHRASE_PIECE = re.compile(r"(?:[^,;:()\"“”]|(?<=\d),(?=\d))+")
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,10 @@ def short_answer(question: str, sentence: str, embed: EmbedFn | None = None,
     q_terms = {_norm(w) for w in _WORD.findall(question)}
     anchors = [(m.start(), m.end()) for m in _WORD.finditer(sentence)
                if _norm(m.group()) in q_terms and _norm(m.group()) not in _STOP]
+    if kind not in ("number", "date"):
+        modifiers = _focus_modifiers(question, sentence, q_terms)
+        if modifiers:  # the sentence says what the question's focus is: no rival candidate needs weighing
+            return max(modifiers, key=lambda m: _score(m, anchors, len(sentence))).text
     spans = _candidates(sentence, "entity" if kind == "named" else kind, q_terms)
     if kind == "phrase":
         spans = _dedupe(_candidates(sentence, "entity", q_terms) + spans)
@@ -137,6 +150,88 @@ def short_answer(question: str, sentence: str, embed: EmbedFn | None = None,
         signals.append(span_vecs @ vecs[0])
     fused = zscore_fusion(signals, [1.0] * len(signals))
     return spans[shortlist[int(fused.argmax())]].text
+
+
+def _focus_modifiers(question: str, sentence: str, q_terms: set[str]) -> list[Span]:
+    """Where the sentence says the question's focus noun, the words modifying it there.
+
+    "What type of tunnels ...?" is answered by the modifier ("deep-level tunnels" -> "deep-level"). A plain
+    "what N" asks for a name, so only capitalised modifiers count, and a capitalised noun is part of the name
+    ("Which university ...?" -> "Newcastle University"; "What satellite ...?" -> "the Astra 2A satellite" ->
+    "Astra 2A").
+    """
+    focus = lexical_focus(question)
+    if not focus:
+        return []
+    kind_of = asks_kind(question)
+    focus_words = [_singular(w) for w in _WORD.findall(focus)]
+    words = list(_WORD.finditer(sentence))
+
+    def joined(i: int) -> bool:  # word i runs straight into word i + 1
+        return not sentence[words[i].end():words[i + 1].start()].strip()
+
+    known = {_singular(t) for t in q_terms}
+
+    def modifies(i: int, last: int) -> bool:  # may word i open the modifiers that end at word ``last``?
+        word = words[i].group()
+        n = _norm(word)
+        if n in ("and", "or"):  # "cytotoxic or immunosuppressive drugs", not "grown and responsibilities"
+            return i < last and i > 0 and joined(i - 1) and modifies(i - 1, last)
+        if (n in _STOP or _singular(n) in known or n in _QUANTIFIERS or n in _CLAUSE_OPENERS
+                or re.search(r"['’]s$", word)):
+            return False
+        return kind_of or word[0].isupper() or word[0].isdigit()
+
+    out: list[Span] = []
+    for j, head in enumerate(words):
+        if _singular(head.group()) != focus_words[-1]:
+            continue
+        name = _apposition(sentence, words, j, known) if not kind_of and head.group().islower() else None
+        if name is not None:  # a name right after the noun: "the chemist James Dewar", "its chief, Ann Lee"
+            out.append(name)
+            continue
+        i = j - 1
+        while i >= 0 and joined(i) and _singular(words[i].group()) in focus_words:  # the rest of the focus
+            i -= 1
+        last = i
+        while i >= 0 and joined(i) and modifies(i, last):
+            i -= 1
+        first = i + 1
+        while first <= last and (_norm(words[first].group()) in ("and", "or") or past_tense(words[first].group())):
+            first += 1  # "It added deep-level tunnels": the verb before the modifiers is not one
+        while not kind_of and first <= last and not words[first].group()[0].isupper():
+            first += 1  # a name starts with a capital, not with a number
+        if first > last or (not kind_of and first == last == 0):
+            continue  # nothing modifies it, or only the sentence's first word, capitalised as every first word
+        end = head.end() if head.group()[0].isupper() and not kind_of else words[last].end()
+        out.append(Span(words[first].start(), end, sentence[words[first].start():end], 1.0))
+    return out
+
+
+def _apposition(sentence: str, words: list[re.Match[str]], j: int, known: set[str]) -> Span | None:
+    """The capitalised words right after word ``j`` (or after a comma), unless the question says them all."""
+    k = j + 1
+    if k >= len(words) or sentence[words[j].end():words[k].start()].strip() not in ("", ","):
+        return None
+    end = k
+    while end < len(words) and words[end].group()[0].isupper() and (
+            end == k or not sentence[words[end - 1].end():words[end].start()].strip()):
+        end += 1
+    first = _norm(words[k].group())
+    if end == k or first in _STOP or first in _CLAUSE_OPENERS or all(
+            _singular(_norm(w.group())) in known for w in words[k:end]):
+        return None
+    a, b = words[k].start(), words[end - 1].end()
+    return Span(a, b, sentence[a:b], 1.0)
+
+
+def _singular(word: str) -> str:
+    w = word.lower()
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith("es") and w[:-2].endswith(("s", "x", "z", "ch", "sh")):
+        return w[:-2]
+    return w[:-1] if w.endswith("s") and not w.endswith("ss") and len(w) > 3 else w
 
 
 def _beside_question(span: Span, words: list[tuple[int, int, str]], q_terms: set[str]) -> int:
@@ -185,8 +280,9 @@ def _candidates(sentence: str, kind: str, q_terms: set[str]) -> list[Span]:
                 lone_opener = kind == "entity" and start == 0 and " " not in text
                 out.append(Span(start, start + len(text), text, 0.5 if lone_opener else 1.0))
         return [s for s in out if s.text]
-    # Phrases: maximal runs of words the question does not contain, split at punctuation.
-    for m in re.finditer(r"[^,;:()\"“”]+", sentence):
+    # Phrases: maximal runs of words the question does not contain, split at punctuation (not the comma
+    # inside a number: "17,786,419").
+    for m in _PHRASE_PIECE.finditer(sentence):
         run: list[re.Match[str]] = []
         for w in [*_WORD.finditer(m.group()), None]:
             if w is not None and _norm(w.group()) not in q_terms:
