@@ -90,6 +90,16 @@ def asks_kind(question: str) -> bool:
     return bool(_ASKS_KIND.search(question))
 
 
+_ASKS_NAME = re.compile(
+    r"\b(?:called|known as|termed|referred to as|named(?! after)|(?:what|which|another|the) name)\b", re.I)
+
+
+def asks_name(question: str) -> bool:
+    """Whether the question asks what something is called ("What are the hairs called?", "What is the name of
+    ...?"): the sentence's own naming phrase ("called cilia") answers it."""
+    return bool(_ASKS_NAME.search(question))
+
+
 def lexical_focus(question: str) -> str | None:
     """The question's own words naming the kind of answer asked for ("what German general" -> "German
     general"), or None."""

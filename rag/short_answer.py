@@ -24,7 +24,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.question_type import answer_type, asks_kind, lexical_focus, past_tense, question_focus, span_kind
+from rag.question_type import (
+    answer_type,
+    asks_kind,
+    asks_name,
+    lexical_focus,
+    past_tense,
+    question_focus,
+    span_kind,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -111,9 +119,11 @@ def short_answer(question: str, sentence: str, embed: EmbedFn | None = None,
     anchors = [(m.start(), m.end()) for m in _WORD.finditer(sentence)
                if _norm(m.group()) in q_terms and _norm(m.group()) not in _STOP]
     if kind not in ("number", "date"):
-        modifiers = _focus_modifiers(question, sentence, q_terms)
-        if modifiers:  # the sentence says what the question's focus is: no rival candidate needs weighing
-            return max(modifiers, key=lambda m: _score(m, anchors, len(sentence))).text
+        # The sentence says what the thing is called, or what the question's focus is: no rival needs weighing.
+        located = (_named_by(sentence, q_terms) if asks_name(question) else []) or _focus_modifiers(
+            question, sentence, q_terms)
+        if located:
+            return max(located, key=lambda m: _score(m, anchors, len(sentence))).text
     spans = _candidates(sentence, "entity" if kind == "named" else kind, q_terms)
     if kind == "phrase":
         spans = _dedupe(_candidates(sentence, "entity", q_terms) + spans)
@@ -150,6 +160,25 @@ def short_answer(question: str, sentence: str, embed: EmbedFn | None = None,
         signals.append(span_vecs @ vecs[0])
     fused = zscore_fusion(signals, [1.0] * len(signals))
     return spans[shortlist[int(fused.argmax())]].text
+
+
+_NAMED_BY = re.compile(r"\b(?:called|known as|named|termed|dubbed|referred to as)\s+(?:variously\s+)?(?:the\s+)?"
+                       r"[\"“'‘]?([^,;:.()\"“”’]+)", re.I)
+_CLAUSE_BREAK = re.compile(r"\s+(?:and|or|but|while|which|who|that|because)\s+", re.I)
+
+
+def _named_by(sentence: str, q_terms: set[str]) -> list[Span]:
+    """The names the sentence gives after "called", "known as", "named" ... (up to punctuation or a new clause)."""
+    out: list[Span] = []
+    for m in _NAMED_BY.finditer(sentence):
+        if re.match(r"\s*after\b", sentence[m.end(1) - len(m.group(1)):]):
+            continue  # "named after" gives the namesake, not the name
+        phrase = _CLAUSE_BREAK.split(m.group(1), maxsplit=1)[0]
+        text = _strip_stop(_trim_known(phrase.strip(), q_terms))
+        start = sentence.find(text, m.start(1)) if text else -1
+        if start >= 0:
+            out.append(Span(start, start + len(text), text, 1.0))
+    return out
 
 
 def _focus_modifiers(question: str, sentence: str, q_terms: set[str]) -> list[Span]:

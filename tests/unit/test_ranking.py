@@ -9,9 +9,9 @@ import pytest
 
 from rag.fusion import rrf_fusion, zscore_fusion, zscores
 from rag.mmr import mmr_order
-from rag.question_type import answer_type, question_focus
+from rag.question_type import answer_type, asks_name, question_focus
 from rag.sentences import sentence_spans, skip_dateline
-from rag.short_answer import _candidates, has_typed_span, short_answer
+from rag.short_answer import _candidates, _named_by, has_typed_span, short_answer
 
 
 def test_zscores_standardise_and_tolerate_constants() -> None:
@@ -127,6 +127,19 @@ def test_the_focus_noun_in_the_sentence_locates_the_answer(question: str, senten
 
     assert short_answer(question, sentence, embed) == answer
     assert calls == []  # found by structure: no rivals to weigh
+
+
+def test_a_question_asking_what_something_is_called_takes_the_sentences_naming_phrase() -> None:
+    s = "The network built in 1998, called Abilene, was retired in 2007 and replaced."
+    assert short_answer("What was the first network named?", s) == "Abilene"
+    s = "Most species bear comb-like bands of cilia, called \"ctenes,\" along the comb rows."
+    assert short_answer("Comb like bands of cilia are called what?", s) == "ctenes"
+    s = "In Hinduism the spiritual teacher is known as a guru and the emphasis on mentorship is high."
+    assert short_answer("What is the name of the spiritual teacher in Hinduism?", s) == "guru"
+    # "named after" gives the namesake, not the name; a question that asks for no name ignores the marker.
+    assert _named_by("The boulevard, named after M. Theo Kearney, runs west.", {"boulevard"}) == []
+    assert asks_name("What are the hairs on ctenophores called?") and asks_name("What is another name for it?")
+    assert not asks_name("Who is the boulevard named after?") and not asks_name("What lies east of the gulf?")
 
 
 def test_the_focus_rule_stands_aside_without_modifiers_or_for_a_first_word() -> None:
