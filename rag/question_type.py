@@ -25,8 +25,8 @@ _TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
                 r"percentage|proportion|cost|price|value|size|length|height|distance|temperature|speed|rate|total|"
                 r"budget|revenue|salary|income|capacity|attendance|density|weight|depth|width|elevation|altitude|age)"
                 r"\b(?!\s+(?:called|named|known)\b)", re.I), "number"),
-    (re.compile(r"\bwhen\b|\bwhat (year|years|date|day|month|century|decade|time|period)\b|\bin which year\b", re.I),
-     "date"),
+    (re.compile(r"\bwhen\b|\bwhat (years?|dates?|days?|months?|century|centuries|decades?|time|period)\b|"
+                r"\bin which year\b", re.I), "date"),
     (re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhat (company|organization|team|person|group|name)\b|\bwhere\b",
                 re.I), "entity"),
     # "Which player ...", "What actor ...": a thing named by a noun, often a name. Not when the word after it
@@ -69,10 +69,32 @@ def past_tense(word: str) -> bool:
 
 def answer_type(question: str) -> str:
     """One of ``number``, ``date``, ``entity``, ``named`` or ``phrase`` (anything else)."""
+    asked = _asking_words_only(question)
     for pattern, kind in _TYPE_RULES:
-        if pattern.search(question):
+        if pattern.search(asked):
             return kind
     return "phrase"
+
+
+_WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
+
+
+def _asking_words_only(question: str) -> str:
+    """The question with the wh-words that do not ask blanked out: a "when" or "where" after the question's first
+    wh-word opens a clause ("What sea bordered the empire when he died?"), and a capitalised one inside the
+    question is part of a name ("Doctor Who"). A later "who" stays: "the player who scored" asks for a person."""
+    q = question.strip()
+    asked = False
+
+    def blank(m: re.Match[str]) -> str:
+        nonlocal asked
+        word = m.group()
+        if (m.start() > 0 and word[0].isupper()) or (asked and word.lower() in ("when", "where")):
+            return "_" * len(word)
+        asked = True
+        return word
+
+    return _WH.sub(blank, q)
 
 
 def span_kind(question: str) -> str | None:
@@ -115,6 +137,6 @@ def question_focus(question: str) -> str | None:
     if focus:
         return focus
     for pattern, generic in _GENERIC_FOCUS:
-        if pattern.search(question):
+        if pattern.search(_asking_words_only(question)):
             return generic
     return None

@@ -55,6 +55,7 @@ _NUMBER_WORDS = (
 _NUM = rf"(?:\d[\d,.]*(?:\s?(?:%|percent|million|billion|thousand|hundred))?|(?:{'|'.join(_NUMBER_WORDS.split())})\b)"
 _PATTERNS = {
     "date": re.compile(
+        rf"\b\d{{1,2}}:\d{{2}}\b|"  # a clock time
         rf"\b(?:(?:early |late |mid-)?(?:{'|'.join(_MONTHS.split())})(?: \d{{1,2}})?,? ?\d{{3,4}}|\d{{1,2}} "
         rf"(?:{'|'.join(_MONTHS.split())}) \d{{3,4}}|(?:{'|'.join(_MONTHS.split())}) \d{{1,2}}|"
         rf"\d{{3,4}}s?|\d{{1,2}}(?:st|nd|rd|th) century)\b",

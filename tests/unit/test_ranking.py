@@ -61,7 +61,11 @@ def test_sentence_spans_keep_offsets_and_abbreviations() -> None:
      ("Which United States president signed it?", "named"), ("Which of the players scored?", "named"),
      ("What speed does it reach?", "named"), ("What was the average household size?", "number"),
      ("What is the estimated population of the city?", "number"),
-     ("What is the area called near the gorge?", "phrase")],
+     ("What is the area called near the gorge?", "phrase"),
+     # a "when" or "where" after the question's own wh-word opens a clause; a capitalised one is a name
+     ("What sea bordered the empire when he died?", "named"), ("What did the crew see when they landed?", "phrase"),
+     ("Who was the leader when the Franks came?", "entity"), ("What type of beings does Doctor Who take?", "named"),
+     ("What is the name of the player who scored?", "entity"), ("In what decades was he active?", "date")],
 )
 def test_answer_type(question: str, kind: str) -> None:
     assert answer_type(question) == kind
@@ -156,6 +160,7 @@ def test_numbers_keep_thousands_separators_and_ranges() -> None:
     assert short_answer("What is the population of the Greater Los Angeles Area?", s) == "17,786,419"
     assert short_answer("How many species have been validated?",
                         "Only 100–150 species have been validated so far.") == "100–150"
+    assert [sp.text for sp in _candidates("With 4:51 left in 2015, they scored.", "date", set())] == ["4:51", "2015"]
     spans = _candidates("About 22,000 years ago, ice melted.", "phrase", {"when"})
     assert any(sp.text == "22,000 years ago" for sp in spans)
 
