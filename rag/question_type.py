@@ -10,19 +10,22 @@ import re
 
 # Word classes the rules share.
 _AUX = "is|was|are|were|does|did|do|has|have|had|can|could|would|will|must|may|might|shall|should"
-_IRREGULAR_PAST = ("began became brought built bought came caught chose drew drove fell felt fought found flew gave "
-                   "got grew held kept knew led left lost made meant met paid ran rose said saw sent set sold sought "
-                   "spent stood struck taught thought told took went won wrote")
+_IRREGULAR_PAST = ("began became bought broke brought built came caught chose drew drove fell felt fled flew fought "
+                   "found forgot gave got grew held hid kept knew led left lost made meant met paid ran rode rose "
+                   "said sang sank saw sent set shot sold sought spent spoke stole stood struck swore taught thought "
+                   "threw told took went woke won wore wrote")
 # Lower-case "caused" (not "United" or "speed") or an irregular past ("began", "won").
-_PAST_TENSE = rf"(?-i:[a-z]\w+(?<!e)ed|{'|'.join(_IRREGULAR_PAST.split())})"
+_PAST_TENSE = rf"(?-i:(?:[a-z]\w+(?<!e)ed|{'|'.join(_IRREGULAR_PAST.split())})(?![\w'’-]))"
 _DETERMINERS = "the|a|an|his|her|their|its|this|these|those"
+_PREPOSITIONS = ("of|in|on|at|to|for|from|by|with|through|near|against|over|under|into|onto|across|behind|about|"
+                 "between|among|around|after|before|during|without|within|toward|towards|upon|via|like|as|per")
 
 _TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(how (many|much|long|far|old|large|big|tall|high|often|fast))\b|\bwhat (percentage|percent|"
                 r"number|amount|size)\b", re.I), "number"),
     # "What was the (average household) size?", "What is the estimated population of ...?": a quantity.
-    (re.compile(r"\bwhat\s+(?:is|was|are|were)\s+(?:the|its|their)\s+(?:[\w-]+\s+){0,2}?(?:population|number|amount|"
-                r"percentage|proportion|cost|price|value|size|length|height|distance|temperature|speed|rate|total|"
+    (re.compile(r"\bwhat\s+(?:is|was|are|were)\s+(?:the|its|their)\s+(?:[\w-]+\s+){0,2}?(?-i:population|number|"
+                r"amount|percentage|proportion|cost|price|size|length|height|distance|temperature|speed|rate|total|"
                 r"budget|revenue|salary|income|capacity|attendance|density|weight|depth|width|elevation|altitude|age)"
                 r"\b(?!\s+(?:called|named|known)\b)", re.I), "number"),
     (re.compile(r"\bwhen\b|\bwhat (years?|dates?|days?|months?|century|centuries|decades?|time|period)\b|"
@@ -49,12 +52,12 @@ _ASKS_WHAT = re.compile(r"\b(what|which|name)\b", re.I)
 _KIND_OF = r"(?:kinds?|types?|sorts?|styles?|forms?|variet(?:y|ies)|class(?:es)?|categor(?:y|ies))\s+of"
 _ASKS_KIND = re.compile(rf"\b(?:what|which)\s+{_KIND_OF}\b", re.I)
 _FOCUS = re.compile(
-    rf"\b(?:what|which)\s+(?:(?:{_KIND_OF}|names?\s+of)\s+)?((?:(?!(?:{_AUX}|of|in|on|at|to|for|"
-    rf"from|by|with|that|{_DETERMINERS}|first|also|still|ever|later|often|usually|most|not|and|or|{_PAST_TENSE}|"
-    r"\w+ly)\b)[\w'’-]+\s*){1,3})",
+    rf"\b(?:what|which)\s+(?:(?:{_KIND_OF}|names?\s+of)\s+)?((?:(?!(?:{_AUX}|{_PREPOSITIONS}|that|{_DETERMINERS}|"
+    rf"first|also|still|ever|later|often|usually|most|not|and|or|{_PAST_TENSE}|\w+ly)\b)[\w'’-]+\s*){{1,3}})",
     re.I,
 )
 _DETERMINER_NEXT = re.compile(rf"\s*\b(?:{_DETERMINERS})\b", re.I)
+_PREPOSITION_NEXT = re.compile(rf"\s*\b(?:{_PREPOSITIONS}|{_DETERMINERS})\b", re.I)
 _GENERIC_FOCUS = ((re.compile(r"\bwho(m|se)?\b", re.I), "person or organization"),
                   (re.compile(r"\bwhere\b", re.I), "place or location"))
 
@@ -80,16 +83,17 @@ _WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
 
 
 def _asking_words_only(question: str) -> str:
-    """The question with the wh-words that do not ask blanked out: a "when" or "where" after the question's first
-    wh-word opens a clause ("What sea bordered the empire when he died?"), and a capitalised one inside the
-    question is part of a name ("Doctor Who"). A later "who" stays: "the player who scored" asks for a person."""
+    """The question with the wh-words that do not ask blanked out: after the question's first wh-word, a "when" or
+    "where" opens a clause ("What sea bordered the empire when he died?") and a capitalised one is part of a name
+    ("What did Doctor Who say?"). A later "who" stays: "the player who scored" asks for a person. (The first
+    wh-word always asks, capitalised or not: "Apollo 11: When did it land?")"""
     q = question.strip()
     asked = False
 
     def blank(m: re.Match[str]) -> str:
         nonlocal asked
         word = m.group()
-        if (m.start() > 0 and word[0].isupper()) or (asked and word.lower() in ("when", "where")):
+        if asked and (word[0].isupper() or word.lower() in ("when", "where")):
             return "_" * len(word)
         asked = True
         return word
@@ -113,22 +117,29 @@ def asks_kind(question: str) -> bool:
 
 
 _ASKS_NAME = re.compile(
-    r"\b(?:called|known as|termed|referred to as|named(?! after)|(?:what|which|another|the) name)\b", re.I)
+    r"\b(?:called|known as|termed|referred to as|named)\s*(?:what\b|\?|$)|\b(?:what|which|another)\s+name\b|"
+    r"\bwhat\s+(?:is|was|are|were)\s+(?:the|its|his|her|their)\s+name\b", re.I)
+_ASKS_WHO = re.compile(r"^\s*(?:who|whom)\b", re.I)
 
 
 def asks_name(question: str) -> bool:
     """Whether the question asks what something is called ("What are the hairs called?", "What is the name of
-    ...?"): the sentence's own naming phrase ("called cilia") answers it."""
-    return bool(_ASKS_NAME.search(question))
+    ...?"), not who ("Who was named player of the year?"): the sentence's naming phrase ("called cilia") answers."""
+    return bool(_ASKS_NAME.search(question)) and not _ASKS_WHO.search(question)
 
 
 def lexical_focus(question: str) -> str | None:
     """The question's own words naming the kind of answer asked for ("what German general" -> "German
     general"), or None."""
     m = _FOCUS.search(question)
-    if m and not (" " not in m.group(1).strip() and _DETERMINER_NEXT.match(question, m.end(1))):
-        return m.group(1).strip()  # (one word then a determiner is a verb: "what limits the cycle")
-    return None
+    if not m:
+        return None
+    words = m.group(1).split()
+    if len(words) == 1 and _DETERMINER_NEXT.match(question, m.end(1)):
+        return None  # one word then a determiner is a verb: "what limits the cycle"
+    if len(words) > 1 and _PREPOSITION_NEXT.match(question, m.end(1)):
+        words.pop()  # so is a last word before a preposition: "which river flows through"
+    return " ".join(words)
 
 
 def question_focus(question: str) -> str | None:

@@ -3,9 +3,10 @@
 Offline, no extra model: take the answer type the question asks for (``rag.question_type``), list
 candidate spans of that type in the sentence, drop what the question already says, and prefer candidates
 close to the words the sentence shares with the question (answers sit next to the matched context). When the
-sentence says the question's focus noun ("what type of tunnels", "which university"), the words that modify
-it there ("deep-level tunnels", "Newcastle University") or a name in apposition ("the chemist James Dewar")
-answer without weighing rivals.
+sentence says the question's focus noun ("what type of ships", "which airport"), the words that modify it there
+("ocean-going patrol ships", "Heathrow Airport") or a name in apposition ("the economist Claudia Goldin")
+answer without weighing rivals; so does the sentence's naming phrase when the question asks what something is
+called ("a man named John Smith").
 
 When an embedder is passed (the bundled bi-encoder; still offline), names and phrases (the types with many
 rival candidates) whose two best heuristic candidates are close are re-ranked by fusing that heuristic with
@@ -52,16 +53,16 @@ _NUMBER_WORDS = (
     "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion "
     "dozen half"
 )
-_NUM = rf"(?:\d[\d,.]*(?:\s?(?:%|percent|million|billion|thousand|hundred))?|(?:{'|'.join(_NUMBER_WORDS.split())})\b)"
+_DIGITS = r"\d(?:[\d,.]*\d)?"  # "8,336,817", "3.5"; never the comma or full stop after a number
+_NUM = rf"(?:{_DIGITS}(?:\s?(?:%|percent|million|billion|thousand|hundred))?|(?:{'|'.join(_NUMBER_WORDS.split())})\b)"
 _PATTERNS = {
     "date": re.compile(
-        rf"\b\d{{1,2}}:\d{{2}}\b|"  # a clock time
         rf"\b(?:(?:early |late |mid-)?(?:{'|'.join(_MONTHS.split())})(?: \d{{1,2}})?,? ?\d{{3,4}}|\d{{1,2}} "
         rf"(?:{'|'.join(_MONTHS.split())}) \d{{3,4}}|(?:{'|'.join(_MONTHS.split())}) \d{{1,2}}|"
         rf"\d{{3,4}}s?|\d{{1,2}}(?:st|nd|rd|th) century)\b",
         re.IGNORECASE,
     ),
-    "number": re.compile(rf"\b\d{{1,2}}:\d{{2}}\b|\b\d[\d,.]*\s?[–—-]\s?\d[\d,.]*\b|"  # times, ranges
+    "number": re.compile(rf"\b\d{{1,2}}:\d{{2}}\b|\b{_DIGITS}\s?[–—-]\s?{_NUM}|"  # times, ranges
                          rf"(?:[$£€]\s?)?\b{_NUM}(?:[ -][a-z]+)?|\b(?:once|twice|thrice)\b", re.IGNORECASE),
     "entity": re.compile(r"\b(?:[A-Z][\w'’.-]*(?:\s+(?:of|the|de|von|van|and|for|la|le|du)\s+|\s+|-)?)+"),
 }
@@ -164,19 +165,23 @@ def short_answer(question: str, sentence: str, embed: EmbedFn | None = None,
 
 
 _NAMED_BY = re.compile(r"\b(?:called|known as|named|termed|dubbed|referred to as)\s+(?:variously\s+)?(?:the\s+)?"
-                       r"[\"“'‘]?([^,;:.()\"“”’]+)", re.I)
-_CLAUSE_BREAK = re.compile(r"\s+(?:and|or|but|while|which|who|that|because)\s+", re.I)
+                       r"(?!(?:after|by|for|off|on|up|in|out)\b)([\"“'‘])?([^,;:()\"“”’]+)", re.I)
+# Where a name given after "called" ends: a full stop (not an abbreviation's: "U.S. Route 66", "St. Louis"), a new
+# clause, or a preposition ("a man named John Smith on Friday").
+_NAME_END = re.compile(r"(?<![A-Z])(?<!\b[A-Z][a-z])\.(?:\s|$)|\s+(?:and|or|but|while|which|who|that|because|on|in|"
+                       r"at|for|from|by|with|after|during|since|until)\s+")
+#: Modifiers longer than this are no modifiers but a clause ("Police said attackers carried automatic weapons").
+MAX_MODIFIERS = 4
 
 
 def _named_by(sentence: str, q_terms: set[str]) -> list[Span]:
-    """The names the sentence gives after "called", "known as", "named" ... (up to punctuation or a new clause)."""
+    """The names the sentence gives after "called", "known as", "named" ... (not "named after", "called for")."""
     out: list[Span] = []
     for m in _NAMED_BY.finditer(sentence):
-        if re.match(r"\s*after\b", sentence[m.end(1) - len(m.group(1)):]):
-            continue  # "named after" gives the namesake, not the name
-        phrase = _CLAUSE_BREAK.split(m.group(1), maxsplit=1)[0]
-        text = _strip_stop(_trim_known(phrase.strip(), q_terms))
-        start = sentence.find(text, m.start(1)) if text else -1
+        quoted, phrase = m.group(1), m.group(2)  # a quoted name runs to its closing quote
+        phrase = phrase if quoted else _NAME_END.split(phrase, maxsplit=1)[0]
+        text = _strip_stop(_trim_known(phrase.strip(), q_terms)).strip("\"'“”‘’ ")
+        start = sentence.find(text, m.start(2)) if text else -1
         if start >= 0:
             out.append(Span(start, start + len(text), text, 1.0))
     return out
@@ -187,48 +192,55 @@ def _focus_modifiers(question: str, sentence: str, q_terms: set[str]) -> list[Sp
 
     "What type of tunnels ...?" is answered by the modifier ("deep-level tunnels" -> "deep-level"). A plain
     "what N" asks for a name, so only capitalised modifiers count, and a capitalised noun is part of the name
-    ("Which university ...?" -> "Newcastle University"; "What satellite ...?" -> "the Astra 2A satellite" ->
-    "Astra 2A").
+    ("Which airport ...?" -> "Heathrow Airport"; "What vaccine ...?" -> "the Novavax vaccine" -> "Novavax"); a
+    name right after the noun is the answer ("the economist Claudia Goldin", "Prime Minister Rishi Sunak"). At
+    most ``MAX_MODIFIERS`` words, none a count or a verb in the past tense.
     """
     focus = lexical_focus(question)
-    if not focus:
+    focus_words = [_noun_forms(w) for w in _WORD.findall(focus or "")]
+    if not focus_words:
         return []
     kind_of = asks_kind(question)
-    focus_words = [_singular(w) for w in _WORD.findall(focus)]
     words = list(_WORD.finditer(sentence))
+    known = set().union(*(_noun_forms(t) for t in q_terms))
 
     def joined(i: int) -> bool:  # word i runs straight into word i + 1
         return not sentence[words[i].end():words[i + 1].start()].strip()
 
-    known = {_singular(t) for t in q_terms}
-
-    def modifies(i: int, last: int) -> bool:  # may word i open the modifiers that end at word ``last``?
-        word = words[i].group()
+    def modifier(word: str) -> bool:
         n = _norm(word)
-        if n in ("and", "or"):  # "cytotoxic or immunosuppressive drugs", not "grown and responsibilities"
-            return i < last and i > 0 and joined(i - 1) and modifies(i - 1, last)
-        if (n in _STOP or _singular(n) in known or n in _QUANTIFIERS or n in _CLAUSE_OPENERS
+        if n in _NUMBER_WORDS.split() or (kind_of and word[0].isdigit()):
+            return False  # a count is not a kind: "two ocean-going patrol ships"
+        if (n in _STOP or _noun_forms(n) & known or n in _QUANTIFIERS or n in _CLAUSE_OPENERS or past_tense(word)
                 or re.search(r"['’]s$", word)):
             return False
         return kind_of or word[0].isupper() or word[0].isdigit()
 
     out: list[Span] = []
     for j, head in enumerate(words):
-        if _singular(head.group()) != focus_words[-1]:
+        if not _noun_forms(head.group()) & focus_words[-1]:
             continue
-        name = _apposition(sentence, words, j, known) if not kind_of and head.group().islower() else None
+        name = _apposition(sentence, words, j, known) if not kind_of else None
         if name is not None:  # a name right after the noun: "the chemist James Dewar", "its chief, Ann Lee"
             out.append(name)
             continue
         i = j - 1
-        while i >= 0 and joined(i) and _singular(words[i].group()) in focus_words:  # the rest of the focus
+        while i >= 0 and j - i < len(focus_words) and joined(i) and _noun_forms(words[i].group()) & set().union(
+                *focus_words):  # the rest of the focus: "heating element"
             i -= 1
         last = i
-        while i >= 0 and joined(i) and modifies(i, last):
+        while i >= 0 and joined(i) and last - i <= MAX_MODIFIERS:
+            n = _norm(words[i].group())
+            # "cytotoxic or immunosuppressive drugs", not "grown and responsibilities"
+            if not (modifier(words[i].group()) or (n in ("and", "or") and i < last and i > 0 and joined(i - 1)
+                                                     and modifier(words[i - 1].group()))):
+                break
             i -= 1
         first = i + 1
-        while first <= last and (_norm(words[first].group()) in ("and", "or") or past_tense(words[first].group())):
-            first += 1  # "It added deep-level tunnels": the verb before the modifiers is not one
+        if last - first >= MAX_MODIFIERS:
+            continue  # more words than modifiers run to: a clause ("Doctors ran blood tests")
+        while first <= last and _norm(words[first].group()) in ("and", "or"):
+            first += 1
         while not kind_of and first <= last and not words[first].group()[0].isupper():
             first += 1  # a name starts with a capital, not with a number
         if first > last or (not kind_of and first == last == 0):
@@ -239,9 +251,14 @@ def _focus_modifiers(question: str, sentence: str, q_terms: set[str]) -> list[Sp
 
 
 def _apposition(sentence: str, words: list[re.Match[str]], j: int, known: set[str]) -> Span | None:
-    """The capitalised words right after word ``j`` (or after a comma), unless the question says them all."""
+    """The name right after word ``j``: after a lower-case noun, capitalised words following it or a comma ("the
+    economist Claudia Goldin", "its chief, Ann Lee"); after a capitalised title, the capitalised words that continue
+    it ("Prime Minister Rishi Sunak"). None when the question says them all."""
     k = j + 1
-    if k >= len(words) or sentence[words[j].end():words[k].start()].strip() not in ("", ","):
+    if k >= len(words):
+        return None
+    gap = sentence[words[j].end():words[k].start()].strip()
+    if gap not in ("", ",") or (gap and words[j].group()[0].isupper()):
         return None
     end = k
     while end < len(words) and words[end].group()[0].isupper() and (
@@ -249,19 +266,23 @@ def _apposition(sentence: str, words: list[re.Match[str]], j: int, known: set[st
         end += 1
     first = _norm(words[k].group())
     if end == k or first in _STOP or first in _CLAUSE_OPENERS or all(
-            _singular(_norm(w.group())) in known for w in words[k:end]):
+            _noun_forms(_norm(w.group())) & known for w in words[k:end]):
         return None
     a, b = words[k].start(), words[end - 1].end()
     return Span(a, b, sentence[a:b], 1.0)
 
 
-def _singular(word: str) -> str:
+def _noun_forms(word: str) -> set[str]:
+    """The word and what it would be without a plural ending ("movies" -> movie, movy; "viruses" -> virus)."""
     w = word.lower()
-    if w.endswith("ies") and len(w) > 4:
-        return w[:-3] + "y"
-    if w.endswith("es") and w[:-2].endswith(("s", "x", "z", "ch", "sh")):
-        return w[:-2]
-    return w[:-1] if w.endswith("s") and not w.endswith("ss") and len(w) > 3 else w
+    forms = {w}
+    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+        forms.add(w[:-1])
+        if w.endswith("es"):
+            forms.add(w[:-2])
+        if w.endswith("ies"):
+            forms.add(w[:-3] + "y")
+    return forms
 
 
 def _beside_question(span: Span, words: list[tuple[int, int, str]], q_terms: set[str]) -> int:

@@ -103,23 +103,23 @@ def test_question_focus(question: str, focus: str | None) -> None:
     ("question", "sentence", "answer"),
     [
         # "what kind of N": the words modifying N in the sentence, without N.
-        ("What type of tunnels are built under the centre?", "It added deep-level tunnels under the city centre.",
-         "deep-level"),
-        ("What kind of heating element do toy engines use?",
-         "In toy engines the heat source can be an electric heating element.", "electric"),
-        ("What classes of drugs are used with them?",
-         "They are used with cytotoxic or immunosuppressive drugs such as methotrexate.",
-         "cytotoxic or immunosuppressive"),
+        ("What type of ships did the navy send?", "The navy sent two ocean-going patrol ships to the strait.",
+         "ocean-going patrol"),
+        ("What kind of loans does the bank offer?", "It offers fixed-rate or variable loans to first-time buyers.",
+         "fixed-rate or variable"),
+        # ... but not the clause before them: a past tense stops the walk, a long run is no modifier.
+        ("What type of weapons were found?", "Police said attackers carried automatic weapons.", "automatic"),
         # "what N": a name ending in N keeps it; a capitalised modifier of a common noun is the name.
-        ("Which university began as a medical school?",
-         "The college later became Newcastle University, which began as a medical school.", "Newcastle University"),
-        ("What satellite carried the service?", "The service was carried by the Astra 2A satellite from 1998.",
-         "Astra 2A"),
-        # a name in apposition beats the noun's modifiers; with a comma too.
-        ("What chemist first made liquid oxygen?", "In 1891 the Scottish chemist James Dewar made liquid oxygen.",
-         "James Dewar"),
-        ("What chemist first made liquid oxygen?", "In 1891 the Scottish chemist, James Dewar, made liquid oxygen.",
-         "James Dewar"),
+        ("Which airport will close the runway?", "Officials at Heathrow Airport said the runway would close.",
+         "Heathrow Airport"),
+        ("What vaccine did the agency approve?", "The agency approved the Novavax vaccine on Monday.", "Novavax"),
+        # a name beside the noun beats its modifiers, with or without a comma, after a title too.
+        ("What economist won the prize?", "The American economist Claudia Goldin won the prize.", "Claudia Goldin"),
+        ("What economist won the prize?", "The American economist, Claudia Goldin, won the prize.", "Claudia Goldin"),
+        ("Which minister resigned over the scandal?", "After the vote, Prime Minister Rishi Sunak said he would stay.",
+         "Rishi Sunak"),
+        # a verb ending the question's focus is not its noun ("which river flows through")
+        ("Which river flows through the capital?", "The Danube flows through Budapest and Vienna.", "Danube"),
     ],
 )
 def test_the_focus_noun_in_the_sentence_locates_the_answer(question: str, sentence: str, answer: str) -> None:
@@ -133,34 +133,52 @@ def test_the_focus_noun_in_the_sentence_locates_the_answer(question: str, senten
     assert calls == []  # found by structure: no rivals to weigh
 
 
-def test_a_question_asking_what_something_is_called_takes_the_sentences_naming_phrase() -> None:
-    s = "The network built in 1998, called Abilene, was retired in 2007 and replaced."
-    assert short_answer("What was the first network named?", s) == "Abilene"
-    s = "Most species bear comb-like bands of cilia, called \"ctenes,\" along the comb rows."
-    assert short_answer("Comb like bands of cilia are called what?", s) == "ctenes"
-    s = "In Hinduism the spiritual teacher is known as a guru and the emphasis on mentorship is high."
-    assert short_answer("What is the name of the spiritual teacher in Hinduism?", s) == "guru"
-    # "named after" gives the namesake, not the name; a question that asks for no name ignores the marker.
+@pytest.mark.parametrize(
+    ("question", "sentence", "answer"),
+    [
+        ("What was the first network named?", "The network built in 1998, called Abilene, was retired.", "Abilene"),
+        ("What are the protests called?", "The marches, known as \"Fridays for Future,\" spread in 2019.",
+         "Fridays for Future"),
+        ("What is the name of the suspect?", "Police arrested a man named John Smith on Friday.", "John Smith"),
+        ("What is the road known as?", "The highway is known as U.S. Route 66 in the region.", "U.S. Route 66"),
+        # the naming words as plain verbs, or a who-question: the rule stands aside
+        ("Who called for the minister's resignation?",
+         "Opposition leader Keir Starmer called for the resignation of the minister on Sunday.", "Keir Starmer"),
+        ("Who was named Time's Person of the Year?", "Taylor Swift was named Time's Person of the Year in 2023.",
+         "Taylor Swift"),
+    ],
+)
+def test_a_question_asking_what_something_is_called_takes_the_naming_phrase(question: str, sentence: str,
+                                                                              answer: str) -> None:
+    assert short_answer(question, sentence) == answer
+
+
+def test_naming_markers() -> None:
     assert _named_by("The boulevard, named after M. Theo Kearney, runs west.", {"boulevard"}) == []
-    assert asks_name("What are the hairs on ctenophores called?") and asks_name("What is another name for it?")
-    assert not asks_name("Who is the boulevard named after?") and not asks_name("What lies east of the gulf?")
+    assert asks_name("What are the hairs on the leaves called?") and asks_name("What is another name for it?")
+    assert not asks_name("Who is the boulevard named after?") and not asks_name("Which player was called up?")
 
 
-def test_the_focus_rule_stands_aside_without_modifiers_or_for_a_first_word() -> None:
+def test_the_focus_rule_stands_aside_for_a_first_word_a_clause_or_punctuation() -> None:
     # "Professional" modifies "teams" only as the sentence's capitalised first word: no evidence of a name.
     s = "Professional teams such as the Dodgers play in Los Angeles."
     assert short_answer("What teams play in the city?", s) != "Professional"
     # "grown and responsibilities": a conjunction just before the noun joins it to a clause, not a modifier.
     s = "Their role has grown and responsibilities now include the pharmacy's budget."
     assert short_answer("What types of responsibilities do they have?", s) != "grown and"
+    # five words before the noun are a clause, not its modifiers
+    s = "Witnesses say masked gunmen fire automatic weapons at crowds."
+    assert short_answer("What kind of weapons were used?", s) != "Witnesses say masked gunmen fire automatic"
+    # a focus of punctuation only, or an endless run of conjunctions, must not crash
+    assert short_answer("What - exactly - is a tunnel called?", "It added deep tunnels.") is not None
+    assert short_answer("What type of tunnels are there?", "It added " + "and " * 2000 + "deep tunnels.") is not None
 
 
 def test_numbers_keep_thousands_separators_and_ranges() -> None:
-    s = "These are the Greater Los Angeles Area at 17,786,419, and San Diego at 5,105,768."
-    assert short_answer("What is the population of the Greater Los Angeles Area?", s) == "17,786,419"
-    assert short_answer("How many species have been validated?",
-                        "Only 100–150 species have been validated so far.") == "100–150"
-    assert [sp.text for sp in _candidates("With 4:51 left in 2015, they scored.", "date", set())] == ["4:51", "2015"]
+    s = "The city had a population of 8,336,817 in 2019, against 8,175,133 in 2010."
+    assert short_answer("What was the population of the city in 2019?", s) == "8,336,817"
+    assert short_answer("How many people were evacuated?", "Officials evacuated 10–15 million people.") == (
+        "10–15 million")
     spans = _candidates("About 22,000 years ago, ice melted.", "phrase", {"when"})
     assert any(sp.text == "22,000 years ago" for sp in spans)
 
