@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     short_answer_rerank: bool = Field(
         True, description="Re-rank name and phrase short-answer candidates with the embedding model (fit to the "
         "question's focus, centrality in the sentence, position) when the heuristics' two best are close: one extra "
-        "small model call; +0.047 short F1 on XQuAD, see eval/README.md."
+        "small model call; +0.044 short F1 on XQuAD, see eval/README.md."
     )
     answer_dense_weight: float = Field(1.0, ge=0, description="Weight of a sentence's cosine when picking answers.")
     answer_bm25_weight: float = Field(1.0, ge=0, description="Weight of a sentence's BM25 when picking answers.")

@@ -11,7 +11,9 @@ from rag.fusion import rrf_fusion, zscore_fusion, zscores
 from rag.mmr import mmr_order
 from rag.question_type import answer_type, asks_name, question_focus
 from rag.sentences import sentence_spans, skip_dateline
-from rag.short_answer import _candidates, _named_by, has_typed_span, short_answer
+from rag.short_answer import has_typed_span, short_answer
+from rag.span_structure import named_by
+from rag.spans import candidates
 
 
 def test_zscores_standardise_and_tolerate_constants() -> None:
@@ -154,7 +156,7 @@ def test_a_question_asking_what_something_is_called_takes_the_naming_phrase(ques
 
 
 def test_naming_markers() -> None:
-    assert _named_by("The boulevard, named after M. Theo Kearney, runs west.", {"boulevard"}) == []
+    assert named_by("The boulevard, named after M. Theo Kearney, runs west.", {"boulevard"}) == []
     assert asks_name("What are the hairs on the leaves called?") and asks_name("What is another name for it?")
     assert not asks_name("Who is the boulevard named after?") and not asks_name("Which player was called up?")
 
@@ -179,7 +181,7 @@ def test_numbers_keep_thousands_separators_and_ranges() -> None:
     assert short_answer("What was the population of the city in 2019?", s) == "8,336,817"
     assert short_answer("How many people were evacuated?", "Officials evacuated 10–15 million people.") == (
         "10–15 million")
-    spans = _candidates("About 22,000 years ago, ice melted.", "phrase", {"when"})
+    spans = candidates("About 22,000 years ago, ice melted.", "phrase", {"when"})
     assert any(sp.text == "22,000 years ago" for sp in spans)
 
 
@@ -265,7 +267,7 @@ def test_numbers_and_dates_never_call_the_model() -> None:
 
 def test_phrase_spans_keep_true_offsets_across_odd_whitespace() -> None:
     s = "He was helped by the famous  Scottish\nengineer, and then left."
-    spans = _candidates(s, "phrase", {"he", "was", "helped"})
+    spans = candidates(s, "phrase", {"he", "was", "helped"})
     assert spans and all(sp.start >= 0 for sp in spans)
     first = spans[0]
     assert first.text == "famous Scottish engineer" and s[first.start:first.end] == "famous  Scottish\nengineer"
