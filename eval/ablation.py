@@ -35,19 +35,25 @@ NO_MMR = {"mmr_lambda": 1.0}
 #: rows whose effective settings coincide share one run, and the one equal to the defaults is marked.
 #: The rerank without its token-alignment signal (rows before it is added).
 NO_ALIGN_RERANK = {"rerank_alignment_weight": 0.0}
+#: The rerank reading each sentence alone (rows before the sentence-pair row).
+ALONE = {"rerank_with_previous": False}
 ROWS = (
     Row("dense only", "dense", {"retrieval": "dense", "rerank": False, **NO_MMR}),
     Row("BM25 only", "bm25", {"retrieval": "bm25", "rerank": False, **NO_MMR}),
     Row("hybrid, RRF k=60, equal weights", "hybrid-rrf", {"fusion": "rrf", "rerank": False, **NO_MMR}),
     Row("hybrid, z-score fusion", "hybrid-zscore", {"fusion": "zscore", "rerank": False, **NO_MMR}),
     Row("+ sentence rerank (cosine, BM25)", "rerank-sentence",
-        {"fusion": "zscore", "rerank": True, "rerank_coverage_weight": 0.0, **NO_ALIGN_RERANK, **NO_MMR}),
+        {"fusion": "zscore", "rerank": True, "rerank_coverage_weight": 0.0, **NO_ALIGN_RERANK, **ALONE, **NO_MMR}),
     Row("+ term coverage in the rerank", "rerank-coverage",
-        {"fusion": "zscore", "rerank": True, "rerank_coverage_weight": 1.0, **NO_ALIGN_RERANK, **NO_MMR}),
-    Row("+ token alignment in the rerank", "rerank",
-        {"fusion": "zscore", "rerank": True, "rerank_coverage_weight": 1.0, "rerank_alignment_weight": 1.0, **NO_MMR}),
+        {"fusion": "zscore", "rerank": True, "rerank_coverage_weight": 1.0, **NO_ALIGN_RERANK, **ALONE, **NO_MMR}),
+    Row("+ token alignment in the rerank", "rerank-alignment",
+        {"fusion": "zscore", "rerank": True, "rerank_coverage_weight": 1.0, "rerank_alignment_weight": 1.0,
+         **ALONE, **NO_MMR}),
+    Row("+ each sentence read with the one before it in the rerank", "rerank",
+        {"fusion": "zscore", "rerank": True, "rerank_coverage_weight": 1.0, "rerank_alignment_weight": 1.0,
+         "rerank_with_previous": True, **NO_MMR}),
     Row("+ MMR λ=0.7", "mmr", {"fusion": "zscore", "rerank": True, "rerank_coverage_weight": 1.0,
-                              "rerank_alignment_weight": 1.0, "mmr_lambda": 0.7}),
+                              "rerank_alignment_weight": 1.0, "rerank_with_previous": True, "mmr_lambda": 0.7}),
     Row("shipped default, answer picked without token alignment", "no-answer-alignment",
         {"answer_alignment_weight": 0.0}),
     Row("shipped default, answer picked without term coverage", "no-answer-coverage", {"answer_coverage_weight": 0.0}),

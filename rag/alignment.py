@@ -71,15 +71,22 @@ class TokenStore:
         import numpy as np
 
         rows = np.asarray(rows, dtype=np.int64)
-        out = np.zeros(rows.size, dtype=np.float64)
         if not rows.size or not len(question):
-            return out
+            return np.zeros(rows.size, dtype=np.float64)
+        return self.best(question, rows).mean(axis=0)
+
+    def best(self, question: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """(pieces, rows): each question token's best cosine with each row's tokens (0 for a row without)."""
+        import numpy as np
+
+        best = np.zeros((len(question), rows.size), dtype=np.float64)
+        if not rows.size or not len(question):
+            return best
         starts, ends = self.offsets[rows], self.offsets[rows + 1]
         filled = ends > starts
         if not filled.any():
-            return out
+            return best
         q = np.asarray(question, dtype=self.vectors.dtype)
-        best = np.zeros((len(q), rows.size), dtype=np.float64)
         # Rows whose tokens sit back to back are scored in one product over a view (no copy of the vectors).
         idx = np.flatnonzero(filled)
         breaks = np.flatnonzero(starts[idx[1:]] != ends[idx[:-1]]) + 1
@@ -87,5 +94,4 @@ class TokenStore:
             lo, hi = int(starts[run[0]]), int(ends[run[-1]])
             sims = q @ self.vectors[lo:hi].T
             best[:, run] = np.maximum.reduceat(sims, starts[run] - lo, axis=1)
-        out[filled] = best[:, filled].mean(axis=0)
-        return out
+        return best

@@ -151,3 +151,16 @@ def question_focus(question: str) -> str | None:
         if pattern.search(_asking_words_only(question)):
             return generic
     return None
+
+
+_ASKS_REASON = re.compile(r"^\s*why\b|\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the|a|one)\s+(?:main\s+|chief\s+|"
+                          r"primary\s+)?(?:reason|cause|purpose)\b|\bfor\s+what\s+(?:reason|purpose)\b", re.I)
+_ASKS_HOW = re.compile(r"^\s*how\b(?!\s+(?:many|much|long|far|old|large|big|tall|high|often|fast)\b)", re.I)
+
+
+def asks_explanation(question: str) -> str | None:
+    """``"reason"`` for why questions ("What was the main reason ...?" too), ``"means"`` for how questions that
+    are not about a quantity; None otherwise."""
+    if _ASKS_REASON.search(question):
+        return "reason"
+    return "means" if _ASKS_HOW.search(question) else None

@@ -97,7 +97,8 @@ class HybridRetriever:
         rerank = None
         final = fused
         if settings.rerank:
-            best_cos, best_lex, best_cover = self._best_sentence(rows, qs)
+            window = settings.rerank_with_previous
+            best_cos, best_lex, best_cover = self._best_sentence(rows, qs, with_previous=window)
             signals = [fused, best_cos, best_lex, best_cover]
             weights = [1.0, settings.rerank_dense_weight, settings.rerank_bm25_weight, settings.rerank_coverage_weight]
             if settings.rerank_alignment_weight > 0 and qs.qtokens is not None and self.sentences.tokens is not None:
@@ -105,7 +106,7 @@ class HybridRetriever:
                 # other signals get it; the rest get the lowest value found, so it cannot lift them.
                 top = np.argsort(-zscore_fusion(signals, weights), kind="stable")[
                     : max(settings.rerank_alignment_depth, k)]
-                got = self._best_alignment(rows[top], qs)
+                got = self._best_alignment(rows[top], qs, with_previous=window)
                 aligned = np.full(rows.size, got.min() if got.size else 0.0)
                 aligned[top] = got
                 signals.append(aligned)
@@ -126,25 +127,37 @@ class HybridRetriever:
     def sentence_rows(self, chunk_row: int) -> np.ndarray:
         return self._chunk_sentences[chunk_row]
 
-    def _best_sentence(self, rows: np.ndarray, qs: QueryScores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per chunk, its best sentence's cosine, BM25 and term coverage (each maximised on its own)."""
+    def _best_sentence(self, rows: np.ndarray, qs: QueryScores, *, with_previous: bool = False
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per chunk, its best sentence's cosine, BM25 and term coverage (each maximised on its own).
+
+        ``with_previous``: a sentence's cosine is also read for the pair it forms with the sentence before it
+        (the larger counts), as its term coverage always is: evidence often spans two sentences ("The king had
+        three daughters. The youngest ...").
+        """
         import numpy as np
 
         best = np.zeros((3, rows.size))
-        per_sentence = np.stack([qs.sentence_cos, qs.sentence_bm25, qs.sentence_coverage])
-        for j, r in enumerate(rows):
-            srows = self._chunk_sentences[r]
-            if srows.size:
-                best[:, j] = per_sentence[:, srows].max(axis=1)
+        per_chunk = [self._chunk_sentences[r] for r in rows]
+        srows = np.concatenate(per_chunk) if per_chunk else np.zeros(0, dtype=np.int64)
+        cos = (self.sentences.cosine_with_previous(qs.sentence_cos, srows) if with_previous
+               else qs.sentence_cos[srows])
+        per_sentence = np.stack([cos, qs.sentence_bm25[srows], qs.sentence_coverage[srows]])
+        at = 0
+        for j, chunk_rows in enumerate(per_chunk):
+            if chunk_rows.size:
+                best[:, j] = per_sentence[:, at : at + chunk_rows.size].max(axis=1)
+            at += chunk_rows.size
         return best[0], best[1], best[2]
 
-    def _best_alignment(self, rows: np.ndarray, qs: QueryScores) -> np.ndarray:
-        """Per chunk, its best sentence's soft token coverage of the question (``rag.alignment``)."""
+    def _best_alignment(self, rows: np.ndarray, qs: QueryScores, *, with_previous: bool = False) -> np.ndarray:
+        """Per chunk, its best sentence's soft token coverage of the question (``rag.alignment``); with the
+        sentence before it when ``with_previous``."""
         import numpy as np
 
         per_chunk = [self._chunk_sentences[r] for r in rows]
         srows = np.unique(np.concatenate(per_chunk)) if per_chunk else np.zeros(0, dtype=np.int64)
-        aligned = self.sentences.alignment(qs.qtokens, srows)
+        aligned = self.sentences.alignment(qs.qtokens, srows, with_previous=with_previous)
         at = dict(zip(srows.tolist(), (aligned if aligned is not None else np.zeros(srows.size)).tolist(),
                       strict=True))
         return np.array([max((at[s] for s in c.tolist()), default=0.0) for c in per_chunk])

@@ -40,6 +40,12 @@ class SentenceIndex:
                 self.previous[row] = rows[-1]
             starts.append(s.start)
             rows.append(row)
+        #: The cosine of each sentence's vector with the one before it's (0 for a document's first).
+        has = self.previous >= 0
+        self._adjacent = np.zeros(len(self.rows), dtype=np.float64)
+        if has.any():
+            v = self.vectors
+            self._adjacent[has] = np.einsum("ij,ij->i", v[has], v[self.previous[has]])
 
     def rows_in(self, chunk: Chunk) -> list[int]:
         """Rows of the sentences lying inside a chunk's span."""
@@ -60,8 +66,38 @@ class SentenceIndex:
         r = np.arange(len(self.rows)) if rows is None else np.asarray(rows, dtype=np.int64)
         return self.lexical.coverage(question, r, self.previous[r])
 
-    def alignment(self, question_tokens: np.ndarray | None, rows: Sequence[int] | np.ndarray) -> np.ndarray | None:
-        """Per row, the soft coverage of the question's token vectors (``rag.alignment``); None without tokens."""
+    def alignment(self, question_tokens: np.ndarray | None, rows: Sequence[int] | np.ndarray, *,
+                  with_previous: bool = False) -> np.ndarray | None:
+        """Per row, the soft coverage of the question's token vectors (``rag.alignment``); None without tokens.
+
+        ``with_previous``: each question token may be matched in the sentence or the one before it (the pair
+        read as one passage, as ``coverage`` reads it).
+        """
         if self.tokens is None or question_tokens is None:
             return None
-        return self.tokens.coverage(question_tokens, rows)
+        if not with_previous:
+            return self.tokens.coverage(question_tokens, rows)
+        import numpy as np
+
+        rows = np.asarray(rows, dtype=np.int64)
+        prev = self.previous[rows]
+        both = np.unique(np.concatenate([rows, prev[prev >= 0]]))
+        best = self.tokens.best(question_tokens, both)
+        own = best[:, np.searchsorted(both, rows)]
+        before = np.zeros_like(own)
+        has = prev >= 0
+        before[:, has] = best[:, np.searchsorted(both, prev[has])]
+        return np.maximum(own, before).mean(axis=0) if len(own) else np.zeros(rows.size)
+
+    def cosine_with_previous(self, cos: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Per row, the larger of its cosine (``cos``: the question's cosine with every row) and the cosine of the
+        pair it forms with the sentence before it, read as the normalised sum of the two vectors: exact from the
+        two cosines and the pair's own, so no vector is read at query time."""
+        import numpy as np
+
+        prev = self.previous[rows]
+        has = prev >= 0
+        out = cos[rows].astype(np.float64)
+        pair = (cos[prev[has]] + out[has]) / np.sqrt(np.maximum(2.0 + 2.0 * self._adjacent[rows[has]], 1e-12))
+        out[has] = np.maximum(out[has], pair)
+        return out

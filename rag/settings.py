@@ -64,6 +64,11 @@ class Settings(BaseSettings):
         20, ge=1, le=1000, description="How many chunks (best by the other rerank signals) get the token alignment; "
         "the rest of the pool gets the lowest value found."
     )
+    rerank_with_previous: bool = Field(
+        True, description="Also read each sentence's cosine and token alignment for the pair it forms with the "
+        "sentence before it (the larger counts), as its term coverage always is: evidence often spans two sentences "
+        "(eval/README.md)."
+    )
     cross_encoder: str | None = Field(None, description="Path to a cross-encoder model (off by default).")
     cross_encoder_weight: float = Field(2.0, ge=0, description="Weight of the cross-encoder in the rerank fusion.")
     mmr_lambda: float = Field(

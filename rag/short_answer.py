@@ -1,10 +1,11 @@
-"""A short answer span (number, date, name, place, short phrase) inside the best supporting sentence.
+"""A short answer span (number, date, name, place, short phrase, a reason) inside the best supporting sentence.
 
 Offline, no extra model: take the answer type the question asks for (``rag.question_type``), list
 candidate spans of that type in the sentence, drop what the question already says, and prefer candidates
 close to the words the sentence shares with the question (answers sit next to the matched context). Where the
 sentence's structure says what is asked (``rag.span_structure``: "the economist Claudia Goldin" for "what
-economist", "a man named John Smith" for "what is his name"), that answers without weighing rivals.
+economist", "a man named John Smith" for "what is his name"), that answers without weighing rivals. Why and how
+questions get the reason or means the sentence marks with a connective (``rag.explanation``), or nothing.
 
 When an embedder is passed (the bundled bi-encoder; still offline), names and phrases (the types with many
 rival candidates) whose two best heuristic candidates are close are re-ranked by fusing that heuristic with
@@ -21,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from rag.explanation import explanation_span
 from rag.question_type import answer_type, asks_name, question_focus, span_kind
 from rag.span_structure import focus_modifiers, named_by
 from rag.spans import STOP, WORD, Span, candidates, dedupe, norm, question_terms
@@ -58,7 +60,8 @@ def short_answer(question: str, sentence: str, embed: EmbedFn | None = None,
     """
     kind = span_kind(question)
     if kind is None:
-        return None
+        reason = explanation_span(question, sentence)  # why/how: the reason or means the sentence marks
+        return reason.text if reason else None
     q_terms = question_terms(question)
     anchors = [(m.start(), m.end()) for m in WORD.finditer(sentence)
                if norm(m.group()) in q_terms and norm(m.group()) not in STOP]

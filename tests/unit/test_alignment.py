@@ -212,3 +212,57 @@ def test_an_answer_uses_one_index_generation_even_if_a_reload_lands_mid_question
     ans = p.answer("How many astronauts did the rocket carry?")
     assert p.snapshot.manifest.generation != before  # the reload happened mid-question
     assert not ans.abstained and "four astronauts" in ans.answer  # answered from the generation it started on
+
+
+def test_alignment_with_the_previous_sentence_matches_each_piece_in_either(settings: Settings) -> None:
+    p = Pipeline(settings, HashTokenEmbedder())
+    p.update(upsert=[plain_article("cats", CATS), plain_article("rockets", ROCKETS)])
+    idx = p.loaded.retriever.sentences
+    qs = p.query_scores("How long did the rocket mission with four astronauts last?")
+    assert idx.tokens is not None and qs.qtokens is not None
+    rows = np.arange(len(idx.rows))
+    got = idx.alignment(qs.qtokens, rows, with_previous=True)
+    alone = idx.alignment(qs.qtokens, rows)
+    assert got is not None and alone is not None
+    for r in rows.tolist():
+        before = int(idx.previous[r])
+        own = (qs.qtokens @ idx.tokens.row(r).T).max(axis=1)
+        if before >= 0:
+            own = np.maximum(own, (qs.qtokens @ idx.tokens.row(before).T).max(axis=1))
+        assert got[r] == pytest.approx(float(own.mean()), abs=1e-5)
+    # "The mission lasted ten days." gains "rocket" and "astronauts" from the sentence before it
+    lasted = next(r for r in rows.tolist() if idx.texts[r].startswith("The mission lasted"))
+    assert got[lasted] > alone[lasted]
+    assert got[idx.previous == -1].tolist() == pytest.approx(alone[idx.previous == -1].tolist())
+
+
+def test_cosine_with_the_previous_sentence_is_the_cosine_of_the_pair_vector(settings: Settings) -> None:
+    p = Pipeline(settings, HashTokenEmbedder())
+    p.update(upsert=[plain_article("cats", CATS), plain_article("rockets", ROCKETS)])
+    idx = p.loaded.retriever.sentences
+    qs = p.query_scores("How long did the rocket mission with four astronauts last?")
+    rows = np.arange(len(idx.rows))
+    got = idx.cosine_with_previous(qs.sentence_cos, rows)
+    for r in rows.tolist():
+        expected = float(qs.sentence_cos[r])
+        before = int(idx.previous[r])
+        if before >= 0:
+            pair = idx.vectors[r] + idx.vectors[before]
+            expected = max(expected, float(pair @ qs.qvec / np.linalg.norm(pair)))
+        assert got[r] == pytest.approx(expected, abs=1e-5)
+    assert (got >= qs.sentence_cos - 1e-9).all() and (got > qs.sentence_cos + 1e-6).any()
+
+
+def test_the_rerank_reads_sentences_with_the_one_before_them_only_when_asked(settings: Settings) -> None:
+    p = Pipeline(settings, HashTokenEmbedder())
+    p.update(upsert=[plain_article("cats", CATS), plain_article("rockets", ROCKETS),
+                     plain_article("probe", "A probe launched in May. It carried no astronauts. It lasted a year.")])
+    qs = p.query_scores("How long did the rocket mission with four astronauts last?")
+    ret = p.loaded.retriever
+    rows = np.arange(len(ret.chunks))
+    alone_cos, _, _ = ret._best_sentence(rows, qs)
+    pair_cos, _, _ = ret._best_sentence(rows, qs, with_previous=True)
+    assert (pair_cos >= alone_cos - 1e-9).all()
+    on = ret.search(qs, 3, settings)
+    off = ret.search(qs, 3, settings.model_copy(update={"rerank_with_previous": False}))
+    assert [h.rerank for h in on] != [h.rerank for h in off]

@@ -9,7 +9,7 @@ import pytest
 
 from rag.fusion import rrf_fusion, zscore_fusion, zscores
 from rag.mmr import mmr_order
-from rag.question_type import answer_type, asks_name, question_focus
+from rag.question_type import answer_type, asks_explanation, asks_name, question_focus
 from rag.sentences import sentence_spans, skip_dateline
 from rag.short_answer import has_typed_span, short_answer
 from rag.span_structure import named_by
@@ -71,6 +71,38 @@ def test_sentence_spans_keep_offsets_and_abbreviations() -> None:
 )
 def test_answer_type(question: str, kind: str) -> None:
     assert answer_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "answer"),
+    [("Why was the match postponed?", "The match was postponed on Sunday because of heavy snow, and the league will "
+      "set a new date.", "heavy snow"),
+     ("Why did the bank raise rates?", "Because inflation stayed above target, the bank raised rates again.",
+      "inflation stayed above target"),
+     ("Why were troops sent to the border?", "Troops were sent to the border in order to secure the crossings.",
+      "to secure the crossings"),
+     ("What was the main reason the plant closed?", "The plant closed due to falling demand, the company said.",
+      "falling demand"),
+     ("Why did she decline the offer?", "She declined the offer, for she had already signed elsewhere.",
+      "she had already signed elsewhere"),
+     ("How did the city cut emissions?", "The city cut emissions by banning diesel buses, officials said.",
+      "banning diesel buses"),
+     # No connective, or one that only repeats the question: no short answer rather than a guess.
+     ("Why did Kim invite them?", "Kim invited them to strengthen ties.", None),
+     ("Why did the mayor resign?", "The mayor resigned on Friday, for the second time.", None),
+     ("How did the team travel?", "The team travelled by bus.", None)],
+)
+def test_why_and_how_questions_take_the_reason_or_means_the_sentence_marks(question: str, sentence: str,
+                                                                           answer: str | None) -> None:
+    assert short_answer(question, sentence) == answer
+
+
+def test_only_why_and_non_quantity_how_questions_ask_for_an_explanation() -> None:
+    assert asks_explanation("Why did it happen?") == "reason"
+    assert asks_explanation("For what reason was he fired?") == "reason"
+    assert asks_explanation("How did they win?") == "means"
+    assert asks_explanation("How many fans came?") is None
+    assert asks_explanation("What happened because of the storm?") is None
 
 
 def test_short_answers_pick_the_typed_span_near_the_question_words() -> None:
