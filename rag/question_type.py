@@ -43,7 +43,7 @@ _TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 # Questions whose answer is an explanation or a yes/no, never a short span.
 _NO_SPAN = re.compile(
     r"^\s*(why|how(?! (many|much|long|far|old|large|big|tall|high|often|fast))|(is|are|was|were|do|does|did|can|"
-    r"could|should|will|would|has|have|had)\b)|\b(purpose|reason|message|significance|impact)\b",
+    r"could|should|will|would|has|have|had)\b)|\b(purpose|reason|cause|message|significance|impact)\b",
     re.I,
 )
 _ASKS_WHAT = re.compile(r"\b(what|which|name)\b", re.I)
@@ -153,14 +153,21 @@ def question_focus(question: str) -> str | None:
     return None
 
 
-_ASKS_REASON = re.compile(r"^\s*why\b|\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the|a|one)\s+(?:main\s+|chief\s+|"
-                          r"primary\s+)?(?:reason|cause|purpose)\b|\bfor\s+what\s+(?:reason|purpose)\b", re.I)
-_ASKS_HOW = re.compile(r"^\s*how\b(?!\s+(?:many|much|long|far|old|large|big|tall|high|often|fast)\b)", re.I)
+_ASKS_REASON = re.compile(r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the|a|one)\s+(?:main\s+|chief\s+|primary\s+)?"
+                          r"(?:reason|cause|purpose)\b|\bfor\s+what\s+(?:reason|purpose)\b", re.I)
+_HOW_MEANS = re.compile(rf"how\s+(?:{_AUX})\b", re.I)
 
 
 def asks_explanation(question: str) -> str | None:
-    """``"reason"`` for why questions ("What was the main reason ...?" too), ``"means"`` for how questions that
-    are not about a quantity; None otherwise."""
+    """``"reason"`` for why questions ("How come ...?", "What was the main reason ...?" too), ``"means"`` for how
+    questions asking how something is done ("How did the city cut emissions?", not "How likely ...?" or "How many
+    ...?"); None otherwise. The question's first wh-word decides, wherever it stands ("Apollo 13: why ...?")."""
     if _ASKS_REASON.search(question):
         return "reason"
-    return "means" if _ASKS_HOW.search(question) else None
+    first = _WH.search(question)
+    if first is None:
+        return None
+    word = first.group().lower()
+    if word == "why" or (word == "how" and re.match(r"how\s+come\b", question[first.start():], re.I)):
+        return "reason"
+    return "means" if word == "how" and _HOW_MEANS.match(question, first.start()) else None

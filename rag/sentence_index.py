@@ -84,7 +84,7 @@ class SentenceIndex:
         both = np.unique(np.concatenate([rows, prev[prev >= 0]]))
         best = self.tokens.best(question_tokens, both)
         own = best[:, np.searchsorted(both, rows)]
-        before = np.zeros_like(own)
+        before = own.copy()  # a document's first sentence is read alone
         has = prev >= 0
         before[:, has] = best[:, np.searchsorted(both, prev[has])]
         return np.maximum(own, before).mean(axis=0) if len(own) else np.zeros(rows.size)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from rag.explanation import explanation_span
 from rag.fusion import rrf_fusion, zscore_fusion, zscores
 from rag.mmr import mmr_order
 from rag.question_type import answer_type, asks_explanation, asks_name, question_focus
@@ -87,14 +88,52 @@ def test_answer_type(question: str, kind: str) -> None:
       "she had already signed elsewhere"),
      ("How did the city cut emissions?", "The city cut emissions by banning diesel buses, officials said.",
       "banning diesel buses"),
-     # No connective, or one that only repeats the question: no short answer rather than a guess.
+     ("Apollo 13: why was the mission aborted?", "It was aborted because an oxygen tank exploded.",
+      "an oxygen tank exploded"),
+     ("How come the vote failed?", "The vote failed because of low turnout.", "low turnout"),
+     ("What was the cause of the fire?", "The fire started because of a faulty heater.", "a faulty heater"),
+     # a full stop inside a sentence is an abbreviation's; quotes and dashes bound the clause
+     ("Why was the drill cancelled?", "The drill was cancelled due to a U.S. Army exercise nearby.",
+      "a U.S. Army exercise nearby"),
+     ("Why was the road closed?", "The road was closed because of “safety concerns,” police said.", "safety concerns"),
+     ("Why was the plant shut?", "The plant was shut ‘because of supply issues’ officials said.", "supply issues"),
+     ("Why were they late?", "They were late because the bus broke down - on Tuesday.", "the bus broke down"),
+     # after a comma a negation belongs to the event the reason explains
+     ("Why couldn't she marry?", "She could not marry anyone, because she was under contract.",
+      "she was under contract"),
+     ("Why did shares fall?", "Shares fell not because of earnings but because of a lawsuit.", "a lawsuit"),
+     ("Why did they build the dam?", "They built the dam, so that farmers could irrigate their fields.",
+      "farmers could irrigate their fields"),
+     # No connective, one that only repeats the question, or one that means something else: no short answer.
      ("Why did Kim invite them?", "Kim invited them to strengthen ties.", None),
      ("Why did the mayor resign?", "The mayor resigned on Friday, for the second time.", None),
-     ("How did the team travel?", "The team travelled by bus.", None)],
+     ("Why did the bill stall?", "The bill stalled, for it to pass before June.", None),
+     ("How did the team travel?", "The team travelled by bus.", None),
+     ("Why did the talks fail?", "The talks failed because of the talks.", None),
+     ("Why was the attack delayed?", "The attack was due to start at dawn.", None),
+     ("Why did the mission fail?", "The mission did not fail because of the crew.", None),
+     ("Why did she resign?", "She resigned just because she could.", None),
+     ("Why did the road close?", "Rain fell all night, so that by morning the road was closed.", None),
+     ("Why did imports rise?", "The dollar rose, as a result of which imports became cheaper.", None),
+     ("How did the market react?", "Shares fell after a deal brokered by Beijing.", None),
+     ("How did they arrive?", "They arrived by morning.", None),
+     ("How likely is a recession?", "A recession is likely by raising rates too fast.", None)],
 )
 def test_why_and_how_questions_take_the_reason_or_means_the_sentence_marks(question: str, sentence: str,
                                                                            answer: str | None) -> None:
     assert short_answer(question, sentence) == answer
+    span = explanation_span(question, sentence)
+    assert (span is None) == (answer is None)
+    assert span is None or sentence[span.start:span.end] == span.text
+
+
+def test_a_reason_clause_longer_than_a_short_answer_is_none() -> None:
+    long_reason = "It stopped because " + "the wind blew hard and " * 10 + "so on."
+    assert explanation_span("Why did it stop?", long_reason) is None
+    # thousands of connectives and no punctuation: only the last ones' clauses end within reach
+    sentence = "It stopped because of snow " * 2000
+    span = explanation_span("Why did it stop?", sentence)
+    assert span is not None and span.end == len(sentence) - 1 and len(span.text.split()) <= 25
 
 
 def test_only_why_and_non_quantity_how_questions_ask_for_an_explanation() -> None:
@@ -102,6 +141,7 @@ def test_only_why_and_non_quantity_how_questions_ask_for_an_explanation() -> Non
     assert asks_explanation("For what reason was he fired?") == "reason"
     assert asks_explanation("How did they win?") == "means"
     assert asks_explanation("How many fans came?") is None
+    assert asks_explanation("How likely is a recession?") is None
     assert asks_explanation("What happened because of the storm?") is None
 
 
