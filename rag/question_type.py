@@ -104,7 +104,8 @@ def _asking_words_only(question: str) -> str:
 def span_kind(question: str) -> str | None:
     """The answer type when the question asks for a short span; None for why/how/yes-no questions and for
     phrase questions with no wh-word asking for a thing."""
-    if _NO_SPAN.search(question):
+    first = _WH.search(question)  # what a condensed follow-up carries before its wh-word is not asked
+    if _NO_SPAN.search(question[first.start():] if first else question):
         return None
     kind = answer_type(question)
     return None if kind == "phrase" and not _ASKS_WHAT.search(question) else kind

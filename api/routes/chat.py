@@ -41,12 +41,12 @@ async def chat(body: ChatRequest, responder: ResponderDep) -> Any:
 
 
 async def _events(stream: AsyncIterator[Piece]) -> AsyncIterator[ServerSentEvent]:
-    """``delta`` events with text, one ``citations`` event (also says whether it abstained), ``done``."""
+    """``delta`` events with text, one ``citations`` event (the short answer, whether it abstained), ``done``."""
     try:
         async for piece in stream:
             if isinstance(piece, Answer):
                 final = piece.to_dict()
-                meta = {k: final[k] for k in ("question", "abstained", "citations", "timings_ms")}
+                meta = {k: final[k] for k in ("question", "short_answer", "abstained", "citations", "timings_ms")}
                 yield ServerSentEvent(json.dumps(meta, ensure_ascii=False), event="citations")
             else:
                 yield ServerSentEvent(json.dumps({"text": piece}, ensure_ascii=False), event="delta")

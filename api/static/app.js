@@ -145,6 +145,11 @@ async function send(question) {
       item.prepend(el("span", "badge", "No answer in the articles"));
       body.textContent = text;
     } else {
+      if (meta.short_answer) {
+        const short = el("p", "short", "");
+        short.append(el("span", "label", "Short answer"), el("strong", "", meta.short_answer));
+        item.prepend(short);
+      }
       renderAnswer(body, text, meta.citations);
       renderSources(item, meta.citations);
     }

@@ -89,6 +89,7 @@ def test_chat_stream_sends_text_then_citations_then_done(client: httpx.Client) -
     text = "".join(json.loads(d)["text"] for e, d in events if e == "delta")
     meta = json.loads(events[-2][1])
     assert not meta["abstained"] and meta["citations"]
+    assert set(meta) == {"question", "short_answer", "abstained", "citations", "timings_ms"}
     for c in meta["citations"]:
         assert f"[{c['n']}]" in text
 

@@ -73,6 +73,9 @@ def test_streamed_answer_with_clickable_citation(page: Any, artifacts: Path) -> 
 
     follow = ask(page, "And who led the Chinese delegation?")
     assert "Liu Guozhong" in follow.locator(".body").inner_text()
+    # the short answer stands above the cited sentence, as text (never markup)
+    short = follow.locator(".short strong")
+    assert "Liu Guozhong" in short.inner_text() and short.inner_text() in follow.locator(".body").inner_text()
     follow.locator(".body .cite").first.click()
     assert "Liu Guozhong" in page.locator("#source .source-text").inner_text()
     page.screenshot(path=str(artifacts / "chat-desktop-follow-up.png"), full_page=True)
@@ -82,7 +85,7 @@ def test_abstention_is_shown_as_such(page: Any, artifacts: Path) -> None:
     answer = ask(page, "What is the boiling point of liquid nitrogen on Mars?")
     assert "abstained" in (answer.get_attribute("class") or "")
     assert answer.locator(".badge").inner_text().lower().startswith("no answer")
-    assert answer.locator(".cite").count() == 0
+    assert answer.locator(".cite").count() == 0 and answer.locator(".short").count() == 0
     page.screenshot(path=str(artifacts / "chat-abstain.png"))
 
 

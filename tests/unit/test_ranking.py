@@ -136,6 +136,12 @@ def test_a_reason_clause_longer_than_a_short_answer_is_none() -> None:
     assert span is not None and span.end == len(sentence) - 1 and len(span.text.split()) <= 25
 
 
+def test_words_a_condensed_follow_up_carries_before_its_wh_word_do_not_decide_the_answer_type() -> None:
+    s = "China’s Vice Premier Liu Guozhong led the Chinese delegation to the parade."
+    assert short_answer("purpose parade: Who led the Chinese delegation?", s) == "China’s Vice Premier Liu Guozhong"
+    assert short_answer("What was the purpose of the parade?", s) is None
+
+
 def test_only_why_and_non_quantity_how_questions_ask_for_an_explanation() -> None:
     assert asks_explanation("Why did it happen?") == "reason"
     assert asks_explanation("For what reason was he fired?") == "reason"
