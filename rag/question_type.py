@@ -43,7 +43,7 @@ _TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 # Questions whose answer is an explanation or a yes/no, never a short span.
 _NO_SPAN = re.compile(
     r"^\s*(why|how(?! (many|much|long|far|old|large|big|tall|high|often|fast))|(is|are|was|were|do|does|did|can|"
-    r"could|should|will|would|has|have|had)\b)|\b(purpose|reason|cause|message|significance|impact)\b",
+    r"could|should|will|would|has|have|had)\b)|\b(purpose|reason|message|significance|impact)\b|\bthe\s+(?:main\s+)?cause\s+of\b",
     re.I,
 )
 _ASKS_WHAT = re.compile(r"\b(what|which|name)\b", re.I)

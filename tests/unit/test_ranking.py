@@ -149,6 +149,8 @@ def test_only_why_and_non_quantity_how_questions_ask_for_an_explanation() -> Non
     assert asks_explanation("How many fans came?") is None
     assert asks_explanation("How likely is a recession?") is None
     assert asks_explanation("What happened because of the storm?") is None
+    # "cause" as a verb asks for what it causes, not why
+    assert short_answer("What year did the storm cause the outage?", "The storm caused the outage in 2008.") == "2008"
 
 
 def test_short_answers_pick_the_typed_span_near_the_question_words() -> None:
