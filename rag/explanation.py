@@ -26,8 +26,8 @@ _SCHEDULED = ("be|begin|start|meet|take|hold|visit|arrive|leave|end|open|close|r
 # help her"), else a result ("Rain fell all night, so that by morning the road was closed").
 _REASON = re.compile(
     rf"\b(?:because(?:\s+of)?|due\s+to(?!\s+(?:{_SCHEDULED})\b)|owing\s+to|as\s+a\s+result\s+of|thanks\s+to|"
-    r"for\s+fear\s+(?:of|that)|(?<!\bmuch\s)so\s+that(?:(?<!,\sso\sthat)|(?=\s+(?:[\w'’-]+\s+){0,6}?(?:might|may|could|can|"
-    r"would|should|will|shall)\b))|in\s+order\s+(?:that|for)|"
+    r"for\s+fear\s+(?:of|that)|(?<!\bmuch\s)so\s+that(?:(?<!,\sso\sthat)|"
+    r"(?=\s+(?:[\w'’-]+\s+){0,6}?(?:might|may|could|can|would|should|will|shall)\b))|in\s+order\s+(?:that|for)|"
     r"(?:in\s+order|so\s+as)(?=\s+to\b))\s+|"
     r"(?<=,)\s*for\s+(?=(?:he|she|they|it|i|we|you|there)\b(?!\s+to\b))",
     re.I,
@@ -69,11 +69,12 @@ def explanation_span(question: str, sentence: str) -> Span | None:
         opened = sentence[max(0, m.start() - 1):m.start()] + sentence[m.end():begin]  # ‘because of X’ too
         quote = next((_CLOSING[c] for c in opened if c in _CLOSING), None)
         cut = _CLAUSE_END.search(window)
-        if quote is not None and quote in window[: cut.start() if cut else None]:
-            cut = re.compile(re.escape(quote)).search(window)  # the quoted reason ends with its quote
-        if cut is None and begin + _LOOKAHEAD < len(sentence):
+        end = cut.start() if cut else None
+        if quote is not None and quote in window[:end]:
+            end = window.index(quote)  # the quoted reason ends with its quote
+        if end is None and begin + _LOOKAHEAD < len(sentence):
             continue  # no clause end in reach: longer than any short answer
-        text = (window[: cut.start()] if cut else window).strip(_EDGES)
+        text = window[:end].strip(_EDGES)
         words = [norm(w) for w in WORD.findall(text)]
         if (not words or len(words) > MAX_WORDS or words[0] in ("which", "whom", "who", "whose")
                 or all(w in q_terms or w in STOP for w in words)):

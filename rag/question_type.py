@@ -43,7 +43,8 @@ _TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 # Questions whose answer is an explanation or a yes/no, never a short span.
 _NO_SPAN = re.compile(
     r"^\s*(why|how(?! (many|much|long|far|old|large|big|tall|high|often|fast))|(is|are|was|were|do|does|did|can|"
-    r"could|should|will|would|has|have|had)\b)|\b(purpose|reason|message|significance|impact)\b|\bthe\s+(?:main\s+)?cause\s+of\b",
+    r"could|should|will|would|has|have|had)\b)|\b(purpose|reason|message|significance|impact)\b|"
+    r"\bthe\s+(?:main\s+)?cause\s+of\b",
     re.I,
 )
 _ASKS_WHAT = re.compile(r"\b(what|which|name)\b", re.I)
@@ -157,6 +158,7 @@ def question_focus(question: str) -> str | None:
 _ASKS_REASON = re.compile(r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the|a|one)\s+(?:main\s+|chief\s+|primary\s+)?"
                           r"(?:reason|cause|purpose)\b|\bfor\s+what\s+(?:reason|purpose)\b", re.I)
 _HOW_MEANS = re.compile(rf"how\s+(?:{_AUX})\b", re.I)
+_HOW_COME = re.compile(r"how\s+come\b", re.I)
 
 
 def asks_explanation(question: str) -> str | None:
@@ -169,6 +171,6 @@ def asks_explanation(question: str) -> str | None:
     if first is None:
         return None
     word = first.group().lower()
-    if word == "why" or (word == "how" and re.match(r"how\s+come\b", question[first.start():], re.I)):
+    if word == "why" or (word == "how" and _HOW_COME.match(question, first.start())):
         return "reason"
     return "means" if word == "how" and _HOW_MEANS.match(question, first.start()) else None

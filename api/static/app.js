@@ -146,7 +146,7 @@ async function send(question) {
       body.textContent = text;
     } else {
       if (meta.short_answer) {
-        const short = el("p", "short", "");
+        const short = el("p", "short");
         short.append(el("span", "label", "Short answer"), el("strong", "", meta.short_answer));
         item.prepend(short);
       }
