@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from rag.explanation import explanation_span
 from rag.question_type import answer_type, asks_name, question_focus, span_kind
 from rag.span_structure import focus_modifiers, named_by
-from rag.spans import STOP, WORD, Span, candidates, dedupe, norm, question_terms
+from rag.spans import STOP, WORD, Span, candidates, dedupe, norm, question_terms, said
 
 if TYPE_CHECKING:
     import numpy as np
@@ -113,7 +113,7 @@ def _beside_question(span: Span, words: list[tuple[int, int, str]], q_terms: set
     """How many of the span's nearest content words (one before, one after) the question contains."""
     before = next((w for a, b, w in reversed(words) if b <= span.start and w not in STOP), None)
     after = next((w for a, b, w in words if a >= span.end and w not in STOP), None)
-    return (before in q_terms) + (after in q_terms)
+    return (before is not None and said(before, q_terms)) + (after is not None and said(after, q_terms))
 
 
 def _ends_phrase(sentence: str, span: Span) -> bool:
@@ -123,8 +123,8 @@ def _ends_phrase(sentence: str, span: Span) -> bool:
 
 
 def _known_share(text: str, q_terms: set[str]) -> float:
-    words = [norm(w) for w in WORD.findall(text)]
-    return sum(w in q_terms for w in words) / max(len(words), 1)
+    words = WORD.findall(text)
+    return sum(said(w, q_terms) for w in words) / max(len(words), 1)
 
 
 def _score(span: Span, anchors: list[tuple[int, int]], length: int) -> float:

@@ -17,7 +17,7 @@ _MONTHS = "january february march april may june july august september october n
 NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
     "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion "
-    "dozen half"
+    "dozen half hundreds thousands millions billions dozens"
 )
 _DIGITS = r"\d(?:[\d,.]*\d)?"  # "8,336,817", "3.5"; never the comma or full stop after a number
 _NUM = rf"(?:{_DIGITS}(?:\s?(?:%|percent|million|billion|thousand|hundred))?|(?:{'|'.join(NUMBER_WORDS.split())})\b)"
@@ -39,6 +39,7 @@ CLAUSE_OPENERS = frozenset(
     "following according".split()
 )
 
+_POSSESSIVE = re.compile(r"['’]s$")
 _PHRASE_PIECE = re.compile(r"(?:[^,;:()\"“”]|(?<=\d),(?=\d))+")
 
 
@@ -66,7 +67,7 @@ def candidates(sentence: str, kind: str, q_terms: set[str]) -> list[Span]:
         for m in pattern.finditer(sentence):
             text = m.group().strip(" ,;:-")
             words = [norm(w) for w in WORD.findall(text)]
-            if not words or all(w in q_terms or w in STOP for w in words):
+            if not words or all(said(w, q_terms) or w in STOP for w in words):
                 continue
             if kind == "entity" and m.start() == 0 and len(words) == 1 and words[0] in STOP:
                 continue
@@ -82,7 +83,7 @@ def candidates(sentence: str, kind: str, q_terms: set[str]) -> list[Span]:
     for m in _PHRASE_PIECE.finditer(sentence):
         run: list[re.Match[str]] = []
         for w in [*WORD.finditer(m.group()), None]:
-            if w is not None and norm(w.group()) not in q_terms:
+            if w is not None and not said(w.group(), q_terms):
                 run.append(w)
                 continue
             if run:
@@ -121,9 +122,9 @@ def _tidy(text: str, kind: str) -> str:
 def trim_known(text: str, q_terms: set[str]) -> str:
     """The text without leading and trailing words the question says or stop words."""
     words = text.split()
-    while words and (norm(words[0]) in q_terms or norm(words[0]) in STOP):
+    while words and (said(words[0], q_terms) or norm(words[0]) in STOP):
         words.pop(0)
-    while words and (norm(words[-1]) in q_terms or norm(words[-1]) in STOP):
+    while words and (said(words[-1], q_terms) or norm(words[-1]) in STOP):
         words.pop()
     return " ".join(words)
 
@@ -138,6 +139,12 @@ def strip_stop(text: str) -> str:
     if len(words) > 6:
         words = words[:6]
     return " ".join(words).strip(" .")
+
+
+def said(word: str, q_terms: set[str]) -> bool:
+    """Whether the question says the word, possessive or not ("Korea’s" when it asks about Korea, and the reverse)."""
+    n = norm(word)
+    return n in q_terms or _POSSESSIVE.sub("", n) in q_terms or f"{n}'s" in q_terms or f"{n}’s" in q_terms
 
 
 def norm(word: str) -> str:

@@ -14,7 +14,7 @@ from rag.question_type import answer_type, asks_explanation, asks_name, question
 from rag.sentences import sentence_spans, skip_dateline
 from rag.short_answer import has_typed_span, short_answer
 from rag.span_structure import named_by
-from rag.spans import candidates
+from rag.spans import candidates, question_terms, said
 
 
 def test_zscores_standardise_and_tolerate_constants() -> None:
@@ -263,6 +263,20 @@ def test_numbers_keep_thousands_separators_and_ranges() -> None:
         "10–15 million")
     spans = candidates("About 22,000 years ago, ice melted.", "phrase", {"when"})
     assert any(sp.text == "22,000 years ago" for sp in spans)
+
+
+def test_a_possessive_is_the_word_the_question_already_says() -> None:
+    s = "The parade was held to celebrate North Korea’s 75th founding anniversary."
+    # "Korea’s" is North Korea, which the question names: never the answer (it was, with the ’s cut off)
+    assert short_answer("What anniversary did North Korea celebrate?", s) == "75th founding"
+    assert not any("Korea" in sp.text for sp in candidates(s, "entity", question_terms("What did North Korea do?")))
+    assert said("Korea’s", {"korea"}) and said("Korea", {"korea's"}) and not said("Korean", {"korea"})
+
+
+def test_plural_number_words_are_counts() -> None:
+    s = "The event displayed millions of North Koreans associated with the Worker-Peasant Red Guards."
+    assert short_answer("How many North Koreans were associated with the Red Guards?", s) == "millions"
+    assert short_answer("How many channels could it carry?", "It could carry hundreds of channels.") == "hundreds"
 
 
 def test_embedding_rerank_overturns_the_heuristic_pick_with_focus_fit_and_centrality() -> None:
