@@ -81,6 +81,7 @@ def answer_type(question: str) -> str:
 
 
 _WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
+_CLAUSE_FIRST = re.compile(r"\s*(when|where)\b[^?,]*,\s*(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
 
 
 def _asking_words_only(question: str) -> str:
@@ -89,6 +90,9 @@ def _asking_words_only(question: str) -> str:
     ("What did Doctor Who say?"). A later "who" stays: "the player who scored" asks for a person. (The first
     wh-word always asks, capitalised or not: "Apollo 11: When did it land?")"""
     q = question.strip()
+    opener = _CLAUSE_FIRST.match(q)  # "When X happens, what is it called?": the later wh-word asks
+    if opener:
+        q = "_" * opener.end(1) + q[opener.end(1):]
     asked = False
 
     def blank(m: re.Match[str]) -> str:

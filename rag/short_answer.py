@@ -5,7 +5,8 @@ candidate spans of that type in the sentence, drop what the question already say
 close to the words the sentence shares with the question (answers sit next to the matched context). Where the
 sentence's structure says what is asked (``rag.span_structure``: "the economist Claudia Goldin" for "what
 economist", "a man named John Smith" for "what is his name"), that answers without weighing rivals. Why and how
-questions get the reason or means the sentence marks with a connective (``rag.explanation``), or nothing.
+questions get the reason or means the sentence marks with a connective (``rag.explanation``), or nothing; so do
+questions asking for a count the sentence does not hold (no phrase stands in for a number).
 
 When an embedder is passed (the bundled bi-encoder; still offline), names and phrases (the types with many
 rival candidates) whose two best heuristic candidates are close are re-ranked by fusing that heuristic with
@@ -19,6 +20,7 @@ boundary (punctuation or the sentence's end); and how little of it the question 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -74,8 +76,10 @@ def short_answer(question: str, sentence: str, embed: EmbedFn | None = None,
     spans = candidates(sentence, "entity" if kind == "named" else kind, q_terms)
     if kind == "phrase":
         spans = dedupe(candidates(sentence, "entity", q_terms) + spans)
-    elif not spans:  # "when" is often answered by an event, "who" by a lower-case group
+    elif not spans and kind != "number":  # "who" is often answered by a lower-case group; a count only by a count
         spans = candidates(sentence, "phrase", q_terms)
+        if kind == "date":  # "when" by an event, where a temporal word introduces it ("after the war had ended")
+            spans = [s for s in spans if _TEMPORAL.search(sentence, 0, s.start)]
     if not spans:
         return None
     heuristic = [_score(s, anchors, len(sentence)) for s in spans]
@@ -107,6 +111,11 @@ def short_answer(question: str, sentence: str, embed: EmbedFn | None = None,
         signals.append(span_vecs @ vecs[0])
     fused = zscore_fusion(signals, [1.0] * len(signals))
     return spans[shortlist[int(fused.argmax())]].text
+
+
+#: A temporal word right before a phrase (stop words between allowed): the phrase says when.
+_TEMPORAL = re.compile(r"\b(?:after|before|during|until|till|since|when|while|following|amid|upon)\s+"
+                       r"(?:(?:the|a|an|his|her|its|their|this|that|these|those|of)\s+)*$", re.I)
 
 
 def _beside_question(span: Span, words: list[tuple[int, int, str]], q_terms: set[str]) -> int:

@@ -68,7 +68,9 @@ def test_sentence_spans_keep_offsets_and_abbreviations() -> None:
      # a "when" or "where" after the question's own wh-word opens a clause; a capitalised one is a name
      ("What sea bordered the empire when he died?", "named"), ("What did the crew see when they landed?", "phrase"),
      ("Who was the leader when the Franks came?", "entity"), ("What type of beings does Doctor Who take?", "named"),
-     ("What is the name of the player who scored?", "entity"), ("In what decades was he active?", "date")],
+     ("What is the name of the player who scored?", "entity"), ("In what decades was he active?", "date"),
+     # ... and so does one opening the question, when another wh-word asks after the comma
+     ("When prices rise, what is it called?", "phrase"), ("When was it, and who won?", "date")],
 )
 def test_answer_type(question: str, kind: str) -> None:
     assert answer_type(question) == kind
@@ -271,6 +273,13 @@ def test_a_possessive_is_the_word_the_question_already_says() -> None:
     assert short_answer("What anniversary did North Korea celebrate?", s) == "75th founding"
     assert not any("Korea" in sp.text for sp in candidates(s, "entity", question_terms("What did North Korea do?")))
     assert said("Korea’s", {"korea"}) and said("Korea", {"korea's"}) and not said("Korean", {"korea"})
+
+
+def test_a_count_or_a_date_asked_for_and_not_in_the_sentence_gets_no_short_answer() -> None:
+    s = "The Red Guards marched with motorcycles and anti-tank rockets towed by tractors."
+    assert short_answer("How many rockets were launched?", s) is None  # not "anti-tank"
+    assert short_answer("When did the Red Guards march?", s) is None
+    assert short_answer("Who marched with motorcycles?", s) == "Red Guards"
 
 
 def test_plural_number_words_are_counts() -> None:
