@@ -119,6 +119,23 @@ def gating_evidence(pipeline: Pipeline, answer: Answer) -> float:
     return sel.evidence if sel.sentences else -math.inf
 
 
+def halves(ds: Dataset) -> tuple[Dataset, Dataset]:
+    """The dataset split in two by article (alternate articles in id order), each half with its own questions.
+
+    Against one half's index, the other half's questions are unanswerable although they come from the same
+    kind of text (encyclopaedia articles against encyclopaedia articles): a harder test than another corpus.
+    """
+    from eval.datasets import Dataset
+
+    ids = sorted(a.doc_id for a in ds.articles)
+    out = []
+    for part, name in enumerate(("a", "b")):
+        keep = set(ids[part::2])
+        out.append(Dataset(f"{ds.name}-{name}", ds.source, ds.origin, tuple(a for a in ds.articles if a.doc_id in keep),
+                           tuple(q for q in ds.questions if q.doc_id in keep)))
+    return out[0], out[1]
+
+
 def measure(sets: Sequence[Dataset], settings: Settings, k: int, embedder: Embedder) -> list[Probe]:
     """Every dataset's questions against every dataset's own temporary index (bodies only)."""
     from eval.embed_cache import caching
@@ -260,7 +277,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     k = args.k or settings.top_k
     sets = [datasets.load(name, args.data_dir) for name in DATASETS]
-    probes = measure(sets, settings, k, Pipeline(settings).embedder)
+    embedder = Pipeline(settings).embedder
+    probes = measure(sets, settings, k, embedder)  # across corpora
+    for ds in sets:  # within one corpus: each half's questions against the other half's articles
+        probes += measure(halves(ds), settings, k, embedder)
     summary = {"k": k, **summarise(probes, settings.abstain_threshold),
                "config": settings.model_dump(mode="json", include={"retrieval", "fusion", "rerank", "chunk_tokens",
                                                                    "chunk_overlap", "top_k", "abstain_threshold"}),

@@ -11,6 +11,7 @@ from eval.abstention import (
     Probe,
     error_rate_at,
     errors,
+    halves,
     markdown,
     measure,
     rate,
@@ -116,3 +117,13 @@ def test_measure_asks_each_set_against_each_index(tmp_path: Path, embedder: type
     if embedder is HashEmbedder:  # the evidence is then the cosine plus coverage, never below a cited cosine
         assert all(p.max_citation is None or p.max_citation <= p.evidence + 1e-4 for p in probes)
     assert not (tmp_path / "unused").exists()
+
+
+def test_halves_split_the_articles_and_keep_each_question_with_its_article(tmp_path: Path) -> None:
+    qa = qa_dataset(tmp_path)
+    a, b = halves(qa)
+    ids_a, ids_b = {x.doc_id for x in a.articles}, {x.doc_id for x in b.articles}
+    assert ids_a and ids_b and not ids_a & ids_b and ids_a | ids_b == {x.doc_id for x in qa.articles}
+    assert (a.name, b.name) == ("tiny-a", "tiny-b")
+    assert all(q.doc_id in ids_a for q in a.questions) and all(q.doc_id in ids_b for q in b.questions)
+    assert len(a.questions) + len(b.questions) == len(qa.questions)
