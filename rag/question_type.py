@@ -24,7 +24,7 @@ _TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(how (many|much|long|far|old|large|big|tall|high|often|fast))\b|\bwhat (percentage|percent|"
                 r"number|amount|size)\b", re.I), "number"),
     # "What was the (average household) size?", "What is the estimated population of ...?": a quantity.
-    (re.compile(r"\bwhat\s+(?:is|was|are|were)\s+(?:the|its|their)\s+(?:[\w-]+\s+){0,2}?(?-i:population|number|"
+    (re.compile(r"\bwhat\s+(?:is|was|are|were)\s+(?:the|its|their|[\w.-]+['’]s)\s+(?:[\w'’-]+\s+){0,2}?(?-i:population|number|"
                 r"amount|percentage|proportion|cost|price|size|length|height|distance|temperature|speed|rate|total|"
                 r"budget|revenue|salary|income|capacity|attendance|density|weight|depth|width|elevation|altitude|age)"
                 r"\b(?!\s+(?:called|named|known)\b)", re.I), "number"),

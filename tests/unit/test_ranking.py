@@ -63,7 +63,8 @@ def test_sentence_spans_keep_offsets_and_abbreviations() -> None:
      ("What must a public school teacher have?", "phrase"), ("What happened to the crew?", "phrase"),
      ("Which United States president signed it?", "named"), ("Which of the players scored?", "named"),
      ("What speed does it reach?", "named"), ("What was the average household size?", "number"),
-     ("What is the estimated population of the city?", "number"),
+     ("What is the estimated population of the city?", "number"), ("What was the city’s total budget?", "number"),
+     ("What is Warsaw's population?", "number"),
      ("What is the area called near the gorge?", "phrase"),
      # a "when" or "where" after the question's own wh-word opens a clause; a capitalised one is a name
      ("What sea bordered the empire when he died?", "named"), ("What did the crew see when they landed?", "phrase"),
