@@ -27,7 +27,8 @@ _TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bwhat\s+(?:is|was|are|were)\s+(?:the|its|their|[\w.-]+['’]s)\s+(?:[\w'’-]+\s+){0,2}?(?-i:population|number|"
                 r"amount|percentage|proportion|cost|price|size|length|height|distance|temperature|speed|rate|total|"
                 r"budget|revenue|salary|income|capacity|attendance|density|weight|depth|width|elevation|altitude|age)"
-                r"\b(?!\s+(?:called|named|known)\b)", re.I), "number"),
+                r"(?=\s*(?:[?,.]|$|(?:of|in|for|at|on|during|by|per|from|among|when|after|before)\b))", re.I),
+     "number"),
     (re.compile(r"\bwhen\b|\bwhat (years?|dates?|days?|months?|century|centuries|decades?|time|period)\b|"
                 r"\bin which year\b", re.I), "date"),
     (re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhat (company|organization|team|person|group|name)\b|\bwhere\b",
@@ -81,7 +82,8 @@ def answer_type(question: str) -> str:
 
 
 _WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
-_CLAUSE_FIRST = re.compile(r"\s*(when|where)\b[^?,]*,\s*(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
+_CLAUSE_FIRST = re.compile(rf"\s*(when|where)\b(?!\s+(?:{_AUX})\b)[^?,]*,\s*(?:what|which|who|whom|whose|when|where|"
+                           r"why|how)\b", re.I)
 
 
 def _asking_words_only(question: str) -> str:
@@ -104,6 +106,14 @@ def _asking_words_only(question: str) -> str:
         return word
 
     return _WH.sub(blank, q)
+
+
+_COUNT = re.compile(r"\bhow\s+(?:many|much)\b|\bwhat\s+(?:percentage|percent|number|amount)\b", re.I)
+
+
+def asks_count(question: str) -> bool:
+    """Whether the question asks how many or how much: a count answers it, never another phrase."""
+    return bool(_COUNT.search(_asking_words_only(question)))
 
 
 def span_kind(question: str) -> str | None:

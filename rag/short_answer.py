@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from rag.explanation import explanation_span
-from rag.question_type import answer_type, asks_name, question_focus, span_kind
+from rag.question_type import answer_type, asks_count, asks_name, question_focus, span_kind
 from rag.span_structure import focus_modifiers, named_by
 from rag.spans import STOP, WORD, Span, candidates, dedupe, norm, question_terms, said
 
@@ -76,10 +76,10 @@ def short_answer(question: str, sentence: str, embed: EmbedFn | None = None,
     spans = candidates(sentence, "entity" if kind == "named" else kind, q_terms)
     if kind == "phrase":
         spans = dedupe(candidates(sentence, "entity", q_terms) + spans)
-    elif not spans and kind != "number":  # "who" is often answered by a lower-case group; a count only by a count
+    elif not spans and kind == "date":  # "when" by an event a temporal word introduces ("after the war ended")
+        spans = temporal_clauses(sentence, q_terms)
+    elif not spans and not asks_count(question):  # "who" often by a lower-case group; a count only by a count
         spans = candidates(sentence, "phrase", q_terms)
-        if kind == "date":  # "when" by an event, where a temporal word introduces it ("after the war had ended")
-            spans = [s for s in spans if _TEMPORAL.search(sentence, 0, s.start)]
     if not spans:
         return None
     heuristic = [_score(s, anchors, len(sentence)) for s in spans]
@@ -113,9 +113,24 @@ def short_answer(question: str, sentence: str, embed: EmbedFn | None = None,
     return spans[shortlist[int(fused.argmax())]].text
 
 
-#: A temporal word right before a phrase (stop words between allowed): the phrase says when.
+#: A temporal word and the phrase it introduces, up to punctuation: the phrase says when.
 _TEMPORAL = re.compile(r"\b(?:after|before|during|until|till|since|when|while|following|amid|upon)\s+"
-                       r"(?:(?:the|a|an|his|her|its|their|this|that|these|those|of)\s+)*$", re.I)
+                       r"([^,;:.!?()\[\]\"“”]{1,120})", re.I)
+#: Words a temporal phrase keeps at most (an event, not a clause running on).
+MAX_TEMPORAL_WORDS = 8
+
+
+def temporal_clauses(sentence: str, q_terms: set[str]) -> list[Span]:
+    """The phrases temporal words introduce ("He died during the war" -> "the war"), where they say something the
+    question does not."""
+    out: list[Span] = []
+    for m in _TEMPORAL.finditer(sentence):
+        words = list(WORD.finditer(m.group(1)))[:MAX_TEMPORAL_WORDS]
+        if not words or all(said(w.group(), q_terms) or norm(w.group()) in STOP for w in words):
+            continue
+        a, b = m.start(1) + words[0].start(), m.start(1) + words[-1].end()
+        out.append(Span(a, b, sentence[a:b], 1.0))
+    return out
 
 
 def _beside_question(span: Span, words: list[tuple[int, int, str]], q_terms: set[str]) -> int:

@@ -25,7 +25,8 @@ _PATTERNS = {
     "date": re.compile(
         rf"\b(?:(?:early |late |mid-)?(?:{'|'.join(_MONTHS.split())})(?: \d{{1,2}})?,? ?\d{{3,4}}|\d{{1,2}} "
         rf"(?:{'|'.join(_MONTHS.split())}) \d{{3,4}}|(?:{'|'.join(_MONTHS.split())}) \d{{1,2}}|"
-        rf"\d{{3,4}}s?|\d{{1,2}}(?:st|nd|rd|th) century)\b",
+        rf"\d{{3,4}}s?|\d{{1,2}}(?:st|nd|rd|th) century|(?-i:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day)|"
+        rf"yesterday|today|tonight|(?:last|next) (?:week|month|year|night))\b",
         re.IGNORECASE,
     ),
     "number": re.compile(rf"\b\d{{1,2}}:\d{{2}}\b|\b{_DIGITS}\s?[–—-]\s?{_NUM}|"  # times, ranges
@@ -39,7 +40,7 @@ CLAUSE_OPENERS = frozenset(
     "following according".split()
 )
 
-_POSSESSIVE = re.compile(r"['’]s$")
+_POSSESSIVE = re.compile(r"'s$")
 _PHRASE_PIECE = re.compile(r"(?:[^,;:()\"“”]|(?<=\d),(?=\d))+")
 
 
@@ -144,9 +145,9 @@ def strip_stop(text: str) -> str:
 def said(word: str, q_terms: set[str]) -> bool:
     """Whether the question says the word, possessive or not ("Korea’s" when it asks about Korea, and the reverse)."""
     n = norm(word)
-    return n in q_terms or _POSSESSIVE.sub("", n) in q_terms or f"{n}'s" in q_terms or f"{n}’s" in q_terms
+    return n in q_terms or _POSSESSIVE.sub("", n).strip(".'-") in q_terms or f"{n}'s" in q_terms
 
 
 def norm(word: str) -> str:
-    """A word lower-cased, without edge punctuation."""
-    return word.lower().strip(".'’-")
+    """A word lower-cased, without edge punctuation; a curly apostrophe is a straight one ("Korea’s" = "Korea's")."""
+    return word.lower().replace("’", "'").strip(".'-")

@@ -71,7 +71,10 @@ def test_sentence_spans_keep_offsets_and_abbreviations() -> None:
      ("Who was the leader when the Franks came?", "entity"), ("What type of beings does Doctor Who take?", "named"),
      ("What is the name of the player who scored?", "entity"), ("In what decades was he active?", "date"),
      # ... and so does one opening the question, when another wh-word asks after the comma
-     ("When prices rise, what is it called?", "phrase"), ("When was it, and who won?", "date")],
+     ("When prices rise, what is it called?", "phrase"), ("When was it, and who won?", "date"),
+     ("When did the U.S. enter the war, which year?", "date"),
+     # a quantity noun ends its phrase: "number one priority" and "age rating" are no quantities
+     ("What is the president's number one priority?", "phrase"), ("What is the film's age rating?", "phrase")],
 )
 def test_answer_type(question: str, kind: str) -> None:
     assert answer_type(question) == kind
@@ -274,6 +277,11 @@ def test_a_possessive_is_the_word_the_question_already_says() -> None:
     assert short_answer("What anniversary did North Korea celebrate?", s) == "75th founding"
     assert not any("Korea" in sp.text for sp in candidates(s, "entity", question_terms("What did North Korea do?")))
     assert said("Korea’s", {"korea"}) and said("Korea", {"korea's"}) and not said("Korean", {"korea"})
+    # the question types a straight apostrophe, the article prints a curly one
+    assert short_answer("Which country did North Korea's army threaten?",
+                        "North Korea’s army threatened Japan on Monday.") == "Japan"
+    assert short_answer("Who did the U.S. envoy meet?", "The U.S.’s envoy met Kim Jong Un in Hanoi.") == "Kim Jong Un"
+    assert not said("Paris", {"pari"}) and not said("its", {"it"})
 
 
 def test_a_count_or_a_date_asked_for_and_not_in_the_sentence_gets_no_short_answer() -> None:
@@ -281,6 +289,16 @@ def test_a_count_or_a_date_asked_for_and_not_in_the_sentence_gets_no_short_answe
     assert short_answer("How many rockets were launched?", s) is None  # not "anti-tank"
     assert short_answer("When did the Red Guards march?", s) is None
     assert short_answer("Who marched with motorcycles?", s) == "Red Guards"
+    # how long / often / old may be answered by a phrase
+    assert short_answer("How often does the committee meet?", "The committee meets annually in Geneva.") is not None
+
+
+def test_when_is_answered_by_a_day_or_by_the_event_a_temporal_word_introduces() -> None:
+    assert short_answer("When did police arrest the suspect?", "Police arrested the suspect on Tuesday.") == "Tuesday"
+    assert short_answer("When did he die?", "He died during the war.") == "the war"
+    assert short_answer("When did he resign?", "He resigned after the scandal broke, aides said.") == (
+        "the scandal broke")
+    assert short_answer("When did it end?", "x, " * 30000 + "It ended after the war.") == "the war"  # linear
 
 
 def test_plural_number_words_are_counts() -> None:
