@@ -113,8 +113,9 @@ def short_answer(question: str, sentence: str, embed: EmbedFn | None = None,
     return spans[shortlist[int(fused.argmax())]].text
 
 
-#: A temporal word and the phrase it introduces, up to punctuation: the phrase says when.
-_TEMPORAL = re.compile(r"\b(?:after|before|during|until|till|since|when|while|following|amid|upon)\s+"
+#: A temporal word and the phrase it introduces, up to punctuation: the phrase says when. Not "while" or "since",
+#: which as often concede or give a reason ("While his plans are unconfirmed, ...").
+_TEMPORAL = re.compile(r"\b(?:after|before|during|until|till|when|following|amid|upon)\s+"
                        r"([^,;:.!?()\[\]\"“”]{1,120})", re.I)
 #: Words a temporal phrase keeps at most (an event, not a clause running on).
 MAX_TEMPORAL_WORDS = 8

@@ -299,6 +299,9 @@ def test_when_is_answered_by_a_day_or_by_the_event_a_temporal_word_introduces() 
     assert short_answer("When did he resign?", "He resigned after the scandal broke, aides said.") == (
         "the scandal broke")
     assert short_answer("When did it end?", "x, " * 30000 + "It ended after the war.") == "the war"  # linear
+    # "while" concedes here: no time is given
+    assert short_answer("When will Kim meet Putin?", "While Kim’s exact travel plans to Russia are still unconfirmed, "
+                        "speculations arise that he will soon meet with President Vladimir Putin.") is None
 
 
 def test_plural_number_words_are_counts() -> None:
