@@ -119,25 +119,10 @@ def gating_evidence(pipeline: Pipeline, answer: Answer) -> float:
     return sel.evidence if sel.sentences else -math.inf
 
 
-def halves(ds: Dataset) -> tuple[Dataset, Dataset]:
-    """The dataset split in two by article (alternate articles in id order), each half with its own questions.
-
-    Against one half's index, the other half's questions are unanswerable although they come from the same
-    kind of text (encyclopaedia articles against encyclopaedia articles): a harder test than another corpus.
-    """
-    from eval.datasets import Dataset
-
-    ids = sorted(a.doc_id for a in ds.articles)
-    out = []
-    for part, name in enumerate(("a", "b")):
-        keep = set(ids[part::2])
-        out.append(Dataset(f"{ds.name}-{name}", ds.source, ds.origin, tuple(a for a in ds.articles if a.doc_id in keep),
-                           tuple(q for q in ds.questions if q.doc_id in keep)))
-    return out[0], out[1]
-
-
-def measure(sets: Sequence[Dataset], settings: Settings, k: int, embedder: Embedder) -> list[Probe]:
-    """Every dataset's questions against every dataset's own temporary index (bodies only)."""
+def measure(sets: Sequence[Dataset], settings: Settings, k: int, embedder: Embedder, *,
+            answerable: bool = True) -> list[Probe]:
+    """Every dataset's questions against every dataset's own temporary index (bodies only); with
+    ``answerable=False``, only against the other datasets' indexes."""
     from eval.embed_cache import caching
     from eval.harness import check_leakage, temporary_index, warm_texts
     from rag.pipeline import Pipeline
@@ -150,7 +135,7 @@ def measure(sets: Sequence[Dataset], settings: Settings, k: int, embedder: Embed
             check_leakage(chunks, index_ds, with_faq=False)
             cache.warm([q.question.strip() for ds in sets for q in ds.questions] + warm_texts(index_ds, chunks))
             never = Pipeline(pipeline.settings.model_copy(update={"abstain_threshold": -1.0}), cache)
-            for ds in sets:
+            for ds in sets if answerable else [ds for ds in sets if ds is not index_ds]:
                 for q in ds.questions:
                     ans = pipeline.answer(q.question, k)
                     forced = never.answer(q.question, k)
@@ -281,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     probes = measure(sets, settings, k, embedder)  # across corpora
     for ds in sets:  # within one corpus: each half's questions against the other half's articles (the answerable
         # runs, each half against itself, would count those questions twice and move the operating point)
-        probes += [p for p in measure(halves(ds), settings, k, embedder) if not p.answerable]
+        probes += measure(datasets.halves(ds), settings, k, embedder, answerable=False)
     summary = {"k": k, **summarise(probes, settings.abstain_threshold),
                "config": settings.model_dump(mode="json", include={"retrieval", "fusion", "rerank", "chunk_tokens",
                                                                    "chunk_overlap", "top_k", "abstain_threshold"}),

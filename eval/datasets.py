@@ -93,6 +93,21 @@ def load(name: str, data_dir: Path | None = None) -> Dataset:
     return from_qa_jsonl(dataset_name(name), path)
 
 
+def halves(ds: Dataset) -> tuple[Dataset, Dataset]:
+    """The dataset split in two by article (alternate articles in id order), each half with its own questions.
+
+    Against one half's index, the other half's questions are unanswerable although they come from the same
+    kind of text (encyclopaedia articles against encyclopaedia articles): a harder test than another corpus.
+    """
+    ids = sorted(a.doc_id for a in ds.articles)
+    out = []
+    for part, name in enumerate(("a", "b")):
+        keep = set(ids[part::2])
+        out.append(Dataset(f"{ds.name}-{name}", ds.source, ds.origin, tuple(a for a in ds.articles if a.doc_id in keep),
+                           tuple(q for q in ds.questions if q.doc_id in keep)))
+    return out[0], out[1]
+
+
 def _load_articles(path: Path) -> list[Article]:
     from rag.loaders import load_paths
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from rag.explanation import explanation_span
 from rag.question_type import answer_type, asks_count, asks_name, question_focus, span_kind
 from rag.span_structure import focus_modifiers, named_by
-from rag.spans import STOP, WORD, Span, candidates, dedupe, norm, question_terms, said
+from rag.spans import STOP, WORD, Span, candidates, dedupe, norm, question_terms, said, says_new
 
 if TYPE_CHECKING:
     import numpy as np
@@ -127,7 +127,7 @@ def temporal_clauses(sentence: str, q_terms: set[str]) -> list[Span]:
     out: list[Span] = []
     for m in _TEMPORAL.finditer(sentence):
         words = list(WORD.finditer(m.group(1)))[:MAX_TEMPORAL_WORDS]
-        if not words or all(said(w.group(), q_terms) or norm(w.group()) in STOP for w in words):
+        if not says_new([w.group() for w in words], q_terms):
             continue
         a, b = m.start(1) + words[0].start(), m.start(1) + words[-1].end()
         out.append(Span(a, b, sentence[a:b], 1.0))

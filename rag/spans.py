@@ -68,7 +68,7 @@ def candidates(sentence: str, kind: str, q_terms: set[str]) -> list[Span]:
         for m in pattern.finditer(sentence):
             text = m.group().strip(" ,;:-")
             words = [norm(w) for w in WORD.findall(text)]
-            if not words or all(said(w, q_terms) or w in STOP for w in words):
+            if not says_new(words, q_terms):
                 continue
             if kind == "entity" and m.start() == 0 and len(words) == 1 and words[0] in STOP:
                 continue
@@ -140,6 +140,11 @@ def strip_stop(text: str) -> str:
     if len(words) > 6:
         words = words[:6]
     return " ".join(words).strip(" .")
+
+
+def says_new(words: list[str], q_terms: set[str]) -> bool:
+    """Whether the words say something besides stop words and what the question says."""
+    return any(not said(w, q_terms) and norm(w) not in STOP for w in words)
 
 
 def said(word: str, q_terms: set[str]) -> bool:

@@ -11,7 +11,6 @@ from eval.abstention import (
     Probe,
     error_rate_at,
     errors,
-    halves,
     markdown,
     measure,
     rate,
@@ -20,7 +19,7 @@ from eval.abstention import (
     sweep,
     threshold_for,
 )
-from eval.datasets import from_faq_articles
+from eval.datasets import from_faq_articles, halves
 from rag.settings import Settings
 from tests.fakes import HashEmbedder, HashTokenEmbedder
 from tests.unit.test_eval_fixtures import faq_dataset, qa_dataset
@@ -127,3 +126,10 @@ def test_halves_split_the_articles_and_keep_each_question_with_its_article(tmp_p
     assert (a.name, b.name) == ("tiny-a", "tiny-b")
     assert all(q.doc_id in ids_a for q in a.questions) and all(q.doc_id in ids_b for q in b.questions)
     assert len(a.questions) + len(b.questions) == len(qa.questions)
+
+
+def test_measure_can_skip_each_set_against_its_own_index(tmp_path: Path) -> None:
+    settings = Settings(index_dir=tmp_path / "unused", chunk_tokens=60, chunk_overlap=10, abstain_threshold=0.3)
+    sets = [qa_dataset(tmp_path), from_faq_articles("seals", "memory", list(faq_dataset().articles))]
+    every = measure(sets, settings, 2, HashEmbedder())
+    assert measure(sets, settings, 2, HashEmbedder(), answerable=False) == [p for p in every if not p.answerable]
