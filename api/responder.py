@@ -95,7 +95,7 @@ class Responder:
         cites = cited_passages(text, hits, self.pipeline.loaded.titles)
         abstained = not cites or text.strip() == ABSTAIN_MESSAGE
         timings = {"total_ms": (time.perf_counter() - t0) * 1e3}
-        return Answer(q, text.strip(), abstained, () if abstained else cites, None, tuple(hits), timings)
+        return Answer(q, text.strip(), abstained, () if abstained else cites, hits=tuple(hits), timings_ms=timings)
 
 
 async def _replay(ans: Answer) -> AsyncIterator[Piece]:

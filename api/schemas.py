@@ -37,6 +37,9 @@ class AnswerOut(BaseModel):
     question: str
     answer: str
     short_answer: str | None = None
+    short_answer_confidence: Literal["high", "low"] | None = Field(
+        None, description='"high" when the cited sentence itself settles the short answer (its structure, a '
+        'connective, or the one span of the asked type); "low" when it was chosen among rival phrases')
     abstained: bool
     citations: list[CitationOut]
     timings_ms: dict[str, float]

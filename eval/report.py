@@ -59,7 +59,21 @@ def build_summary(run: Run, rows: Sequence[Scored]) -> dict[str, Any]:
         "curves": {key: [round(v, 6) for v in vals] for key, vals in hit_curve(rows, CURVE_DEPTH).items()},
         "mean_gold_rank_found": _num(sum(found) / len(found)) if found else None,
         "per_article": {d: {key: round(v, 6) for key, v in s.items()} for d, s in per_article(rows, k).items()},
+        "short_answers_by_confidence": short_by_confidence(rows),
     }
+
+
+def short_by_confidence(rows: Sequence[Scored]) -> dict[str, dict[str, float]]:
+    """How many short answers were given at each confidence, and their mean SQuAD F1 and EM (empty when the
+    answerer gives no short answers)."""
+    out: dict[str, dict[str, float]] = {}
+    for level in ("high", "low"):
+        given = [r for r in rows if "short_f1" in r.scores and r.asked.answer.short_answer is not None
+                 and not r.asked.answer.abstained and r.asked.answer.short_answer_confidence == level]
+        if given:
+            out[level] = {"n": len(given), "f1": round(sum(r.scores["short_f1"] for r in given) / len(given), 6),
+                          "exact_match": round(sum(r.scores["short_exact_match"] for r in given) / len(given), 6)}
+    return out
 
 
 def question_row(r: Scored) -> dict[str, Any]:
@@ -67,7 +81,8 @@ def question_row(r: Scored) -> dict[str, Any]:
     q, a = r.asked.question, r.asked.answer
     return {
         "qid": q.qid, "doc_id": q.doc_id, "question": q.question, "golds": list(q.golds),
-        "answer": a.answer, "prediction": r.prediction, "short_answer": a.short_answer, "abstained": a.abstained,
+        "answer": a.answer, "prediction": r.prediction, "short_answer": a.short_answer,
+        "short_answer_confidence": a.short_answer_confidence, "abstained": a.abstained,
         "citations": [{"n": c.n, "doc_id": c.doc_id, "chunk_id": c.chunk_id, "text": c.text} for c in a.citations],
         "retrieved": [{"rank": h.rank, "chunk_id": h.chunk.chunk_id, "doc_id": h.chunk.doc_id, "kind": h.chunk.kind,
                        "score": round(h.score, 6)} for h in a.hits],
@@ -123,6 +138,11 @@ def markdown(summary: dict[str, Any]) -> str:
     ]
     for key, vals in summary["curves"].items():
         lines.append(f"| {key} | " + " | ".join(f"{v:.3f}" for v in vals) + " |")
+    if summary.get("short_answers_by_confidence"):
+        lines += ["", "## Short answers by confidence", "", "| confidence | given | F1 where given | EM where given |",
+                  "|---|---:|---:|---:|"]
+        lines += [f"| {level} | {v['n']} | {v['f1']:.3f} | {v['exact_match']:.3f} |"
+                  for level, v in summary["short_answers_by_confidence"].items()]
     lines += ["", "## Per article (worst answer_hit first)", "",
               f"| article | questions | answer_hit@{k} | doc_hit@{k} | mrr@{k} | f1 |",
               "|---|---:|---:|---:|---:|---:|"]

@@ -114,7 +114,8 @@ def format_answer(result: Answer, *, explain: bool = False) -> str:
     """The answer and its sources as a person reads them at a terminal."""
     lines = [result.answer]
     if result.short_answer and not result.abstained:
-        lines.insert(0, f"Short answer: {result.short_answer}")
+        unsure = " (uncertain)" if result.short_answer_confidence == "low" else ""
+        lines.insert(0, f"Short answer{unsure}: {result.short_answer}")
     if result.citations:
         lines.append("")
     for c in result.citations:

@@ -14,7 +14,7 @@ from rag.errors import EmptyQuestion, QuestionTooLong
 from rag.indexing import IndexReport, check_compatible, expected_manifest, update_index
 from rag.protocols import TokenEmbedder
 from rag.retrieval import CrossScorer, HybridRetriever, QueryScores
-from rag.short_answer import short_answer
+from rag.short_answer import ShortAnswer, find_short_answer
 from rag.types import Answer, Article, Hit
 
 if TYPE_CHECKING:
@@ -172,21 +172,23 @@ class Pipeline:
         timings["answer_ms"] = (time.perf_counter() - t1) * 1e3
         if not sel.sentences or sel.evidence < s.abstain_threshold:
             timings["total_ms"] = (time.perf_counter() - t0) * 1e3
-            return Answer(q, answering.ABSTAIN_MESSAGE, True, (), None, tuple(hits), timings)
+            return Answer(q, answering.ABSTAIN_MESSAGE, True, hits=tuple(hits), timings_ms=timings)
         text, cites = answering.compose(sel, loaded.titles)
         t2 = time.perf_counter()
         short = self.short_answer(q, sel.sentences[0], loaded) if s.short_answers else None
         timings["short_answer_ms"] = (time.perf_counter() - t2) * 1e3
         timings["total_ms"] = (time.perf_counter() - t0) * 1e3
-        return Answer(q, text, False, cites, short, tuple(hits), timings)
+        if short is None:
+            return Answer(q, text, False, cites, hits=tuple(hits), timings_ms=timings)
+        return Answer(q, text, False, cites, short.text, "high" if short.confident else "low", tuple(hits), timings)
 
-    def short_answer(self, question: str, sentence: answering.Candidate, loaded: _Loaded) -> str | None:
+    def short_answer(self, question: str, sentence: answering.Candidate, loaded: _Loaded) -> ShortAnswer | None:
         """The short answer span inside the best answer sentence (``rag.short_answer``); ``loaded`` is the index
         generation the sentence was selected from (its row indexes that generation's sentence vectors)."""
         if not self.settings.short_answer_rerank:
-            return short_answer(question, sentence.text)
+            return find_short_answer(question, sentence.text)
         vector = loaded.retriever.sentences.vectors[sentence.row]
-        return short_answer(question, sentence.text, self.embedder.embed, vector)
+        return find_short_answer(question, sentence.text, self.embedder.embed, vector)
 
     def select(self, question: str, qs: QueryScores, hits: Sequence[Hit], focus: str | None = None,
                loaded: _Loaded | None = None) -> answering.Selection:

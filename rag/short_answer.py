@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rag.explanation import explanation_span
@@ -52,8 +53,29 @@ CONFIDENT_MARGIN = 0.5
 SHORTLIST = 6
 
 
+@dataclass(frozen=True)
+class ShortAnswer:
+    """A short answer and whether the sentence itself settles it.
+
+    ``confident``: the sentence's structure gives it ("the economist Claudia Goldin"), a connective marks it as the
+    reason or means, or it is the sentence's only number or date and a number or date was asked. Otherwise it was
+    chosen among rival names or phrases by the heuristics (and the re-rank), which is right about half as often
+    (``eval/README.md``): front ends show it as uncertain.
+    """
+
+    text: str
+    confident: bool
+
+
 def short_answer(question: str, sentence: str, embed: EmbedFn | None = None,
                  sentence_vector: np.ndarray | None = None) -> str | None:
+    """The text of ``find_short_answer`` (see there), or None when nothing fits."""
+    found = find_short_answer(question, sentence, embed, sentence_vector)
+    return found.text if found else None
+
+
+def find_short_answer(question: str, sentence: str, embed: EmbedFn | None = None,
+                      sentence_vector: np.ndarray | None = None) -> ShortAnswer | None:
     """The best short span of ``sentence`` answering ``question``, or None when nothing fits.
 
     ``embed`` (optional) re-ranks name and phrase candidates with the embedding signals described in the
@@ -63,7 +85,7 @@ def short_answer(question: str, sentence: str, embed: EmbedFn | None = None,
     kind = span_kind(question)
     if kind is None:
         reason = explanation_span(question, sentence)  # why/how: the reason or means the sentence marks
-        return reason.text if reason else None
+        return ShortAnswer(reason.text, True) if reason else None
     q_terms = question_terms(question)
     anchors = [(m.start(), m.end()) for m in WORD.finditer(sentence)
                if norm(m.group()) in q_terms and norm(m.group()) not in STOP]
@@ -72,8 +94,11 @@ def short_answer(question: str, sentence: str, embed: EmbedFn | None = None,
         located = (named_by(sentence, q_terms) if asks_name(question) else []) or focus_modifiers(
             question, sentence, q_terms)
         if located:
-            return max(located, key=lambda m: _score(m, anchors, len(sentence))).text
+            return ShortAnswer(max(located, key=lambda m: _score(m, anchors, len(sentence))).text, True)
     spans = candidates(sentence, "entity" if kind == "named" else kind, q_terms)
+    # The one number or date in the sentence, asked for a number or date. (A capitalised name is no such check:
+    # nothing says it names a person, a place, or the N of "what N".)
+    only_typed = len(spans) == 1 and kind in ("number", "date")
     if kind == "phrase":
         spans = dedupe(candidates(sentence, "entity", q_terms) + spans)
     elif not spans and kind == "date":  # "when" by an event a temporal word introduces ("after the war ended")
@@ -84,9 +109,9 @@ def short_answer(question: str, sentence: str, embed: EmbedFn | None = None,
         return None
     heuristic = [_score(s, anchors, len(sentence)) for s in spans]
     ranked = sorted(range(len(spans)), key=lambda i: -heuristic[i])
-    if (embed is None or len(spans) == 1 or kind in ("number", "date")
-            or heuristic[ranked[0]] - heuristic[ranked[1]] >= CONFIDENT_MARGIN):
-        return spans[ranked[0]].text
+    clear = len(spans) == 1 or heuristic[ranked[0]] - heuristic[ranked[1]] >= CONFIDENT_MARGIN
+    if embed is None or clear or kind in ("number", "date"):
+        return ShortAnswer(spans[ranked[0]].text, only_typed)
     import numpy as np
 
     from rag.fusion import zscore_fusion
@@ -110,7 +135,7 @@ def short_answer(question: str, sentence: str, embed: EmbedFn | None = None,
     if focus:
         signals.append(span_vecs @ vecs[0])
     fused = zscore_fusion(signals, [1.0] * len(signals))
-    return spans[shortlist[int(fused.argmax())]].text
+    return ShortAnswer(spans[shortlist[int(fused.argmax())]].text, False)
 
 
 #: A temporal word and the phrase it introduces, up to punctuation: the phrase says when. Not "while" or "since",

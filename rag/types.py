@@ -102,6 +102,9 @@ class Answer:
     abstained: bool
     citations: tuple[Citation, ...] = ()
     short_answer: str | None = None
+    #: "high" when the sentence itself settles the short answer, "low" when it was chosen among rivals
+    #: (``rag.short_answer.ShortAnswer``); None without a short answer.
+    short_answer_confidence: str | None = None
     hits: tuple[Hit, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
 
@@ -111,6 +114,7 @@ class Answer:
             "question": self.question,
             "answer": self.answer,
             "short_answer": self.short_answer,
+            "short_answer_confidence": self.short_answer_confidence,
             "abstained": self.abstained,
             "citations": [c.__dict__.copy() for c in self.citations],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},

@@ -40,13 +40,17 @@ async def chat(body: ChatRequest, responder: ResponderDep) -> Any:
     return {**answer.to_dict(), "message": {"role": "assistant", "content": answer.answer}}
 
 
+#: What the ``citations`` event carries: the answer's JSON without its text (streamed as deltas) or hits.
+_STREAM_META = ("question", "short_answer", "short_answer_confidence", "abstained", "citations", "timings_ms")
+
+
 async def _events(stream: AsyncIterator[Piece]) -> AsyncIterator[ServerSentEvent]:
     """``delta`` events with text, one ``citations`` event (the short answer, whether it abstained), ``done``."""
     try:
         async for piece in stream:
             if isinstance(piece, Answer):
                 final = piece.to_dict()
-                meta = {k: final[k] for k in ("question", "short_answer", "abstained", "citations", "timings_ms")}
+                meta = {k: final[k] for k in _STREAM_META}
                 yield ServerSentEvent(json.dumps(meta, ensure_ascii=False), event="citations")
             else:
                 yield ServerSentEvent(json.dumps({"text": piece}, ensure_ascii=False), event="delta")

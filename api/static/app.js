@@ -146,8 +146,12 @@ async function send(question) {
       body.textContent = text;
     } else {
       if (meta.short_answer) {
-        const short = el("p", "short");
-        short.append(el("span", "label", "Short answer"), el("strong", "", meta.short_answer));
+        // A low-confidence short answer was chosen among rivals: shown as a guess, the cited sentence decides.
+        const unsure = meta.short_answer_confidence === "low";
+        const short = el("p", unsure ? "short unsure" : "short");
+        short.append(el("span", "label", unsure ? "Short answer · uncertain" : "Short answer"),
+          el("strong", "", meta.short_answer));
+        if (unsure) short.title = "Picked among several candidates in the cited sentence; check it against the sentence.";
         item.prepend(short);
       }
       renderAnswer(body, text, meta.citations);

@@ -47,7 +47,8 @@ def test_ask_returns_the_cli_json_shape(client: httpx.Client) -> None:
     r = client.post("/ask", json={"question": PARADE, "k": 5})
     assert r.status_code == 200, r.text
     d = r.json()
-    assert set(d) == {"question", "answer", "short_answer", "abstained", "citations", "timings_ms"}
+    assert set(d) == {"question", "answer", "short_answer", "short_answer_confidence", "abstained", "citations",
+                      "timings_ms"}
     assert not d["abstained"] and "75th founding anniversary" in d["answer"]
     c = d["citations"][0]
     assert set(c) == {"n", "doc_id", "title", "chunk_id", "text", "start", "end", "score"}
@@ -89,7 +90,7 @@ def test_chat_stream_sends_text_then_citations_then_done(client: httpx.Client) -
     text = "".join(json.loads(d)["text"] for e, d in events if e == "delta")
     meta = json.loads(events[-2][1])
     assert not meta["abstained"] and meta["citations"]
-    assert set(meta) == {"question", "short_answer", "abstained", "citations", "timings_ms"}
+    assert set(meta) == {"question", "short_answer", "short_answer_confidence", "abstained", "citations", "timings_ms"}
     for c in meta["citations"]:
         assert f"[{c['n']}]" in text
 

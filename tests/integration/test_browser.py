@@ -76,6 +76,9 @@ def test_streamed_answer_with_clickable_citation(page: Any, artifacts: Path) -> 
     # the short answer stands above the cited sentence, as text (never markup)
     short = follow.locator(".short strong")
     assert "Liu Guozhong" in short.inner_text() and short.inner_text() in follow.locator(".body").inner_text()
+    # picked among the sentence's names (China, Liu Guozhong, Russia), so it is marked as a guess
+    assert "unsure" in (follow.locator(".short").get_attribute("class") or "")
+    assert follow.locator(".short .label").inner_text().lower().endswith("uncertain")
     follow.locator(".body .cite").first.click()
     assert "Liu Guozhong" in page.locator("#source .source-text").inner_text()
     page.screenshot(path=str(artifacts / "chat-desktop-follow-up.png"), full_page=True)

@@ -57,6 +57,18 @@ def test_ask_json_cites_the_seed(index: Path) -> None:
     assert any(source[c["start"] : c["end"]] == c["text"] for c in data["citations"])
 
 
+@pytest.mark.parametrize(("question", "first_line", "confidence"), [
+    ("How many eggs does the queen lay a day?", "Short answer: 2,000", "high"),  # the sentence's only number
+    ("Who led the Chinese delegation?", "Short answer (uncertain): China’s Vice Premier Liu Guozhong", "low"),
+])
+def test_ask_says_how_sure_the_short_answer_is(index: Path, question: str, first_line: str, confidence: str) -> None:
+    out = run("ask", question, index=index)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0] == first_line
+    data = json.loads(run("ask", "--json", question, index=index).stdout)
+    assert data["short_answer_confidence"] == confidence and data["short_answer"] in first_line
+
+
 def test_plain_ask_prints_answer_and_numbered_source(index: Path) -> None:
     out = run("ask", "Why is China concerned about a Russia-North Korea arms deal?", index=index)
     assert out.returncode == 0, out.stderr

@@ -13,6 +13,7 @@ from rag.errors import EmptyQuestion, ModelUnavailable, QuestionTooLong
 from rag.pipeline import Pipeline
 from rag.question_type import question_focus
 from rag.settings import Settings
+from rag.short_answer import ShortAnswer
 from tests.conftest import plain_article
 from tests.fakes import HashEmbedder
 from tests.unit.test_indexing import BREAD, CATS, ROCKETS
@@ -129,15 +130,17 @@ def test_short_answer_rerank_embeds_only_the_candidates(settings: Settings, fake
 
     fake_embedder.embed = spy  # type: ignore[method-assign]
     passed: list[np.ndarray | None] = []
-    real = pipeline_module.short_answer
+    real = pipeline_module.find_short_answer
 
-    def spy_short(question: str, sentence: str, embed: object = None, vector: np.ndarray | None = None) -> str | None:
+    def spy_short(question: str, sentence: str, embed: object = None,
+                  vector: np.ndarray | None = None) -> ShortAnswer | None:
         passed.append(vector)
         return real(question, sentence, embed, vector)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pipeline_module, "short_answer", spy_short)
+    monkeypatch.setattr(pipeline_module, "find_short_answer", spy_short)
     ans = p.answer("What company built the probe?")
     assert not ans.abstained and ans.short_answer
+    assert ans.short_answer_confidence == "low"  # picked among names
     assert "short_answer_ms" in ans.timings_ms
     stages = ("load_ms", "embed_ms", "retrieve_ms", "answer_ms", "short_answer_ms")
     assert ans.timings_ms["total_ms"] >= sum(ans.timings_ms[k] for k in stages) * 0.999

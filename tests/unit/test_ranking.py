@@ -12,7 +12,7 @@ from rag.fusion import rrf_fusion, zscore_fusion, zscores
 from rag.mmr import mmr_order
 from rag.question_type import answer_type, asks_explanation, asks_name, question_focus
 from rag.sentences import sentence_spans, skip_dateline
-from rag.short_answer import has_typed_span, short_answer
+from rag.short_answer import ShortAnswer, find_short_answer, has_typed_span, short_answer
 from rag.span_structure import named_by
 from rag.spans import candidates, question_terms, said
 
@@ -388,6 +388,34 @@ def test_numbers_and_dates_never_call_the_model() -> None:
                         embed) == "2,000"
     assert short_answer("When did the war end?", "The war began in 1939 and ended in 1945.", embed) in ("1939", "1945")
     assert calls == []
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), [
+    # the sentence's structure or a connective settles it
+    ("What economist won the prize?", "The prize went to the economist Claudia Goldin on Monday.",
+     ShortAnswer("Claudia Goldin", True)),
+    ("Why did the river flood?", "The river flooded because of heavy rain in the hills.",
+     ShortAnswer("heavy rain in the hills", True)),
+    # the sentence's only number or date, asked for one
+    ("How many eggs does the queen lay?", "The queen lays 2,000 eggs a day.", ShortAnswer("2,000", True)),
+    ("When did the war end?", "The war ended in 1945.", ShortAnswer("1945", True)),
+    # a capitalised name is no type check: "what river", "what company" or "who" may be answered by any name
+    ("What river flows past the old mill?", "The old mill stands beside the Avon.", ShortAnswer("Avon", False)),
+    ("What company built the probe?", "Lockheed Martin built the probe, which years later flew over the deserts of "
+     "Nevada and California.", ShortAnswer("Lockheed Martin", False)),
+    # rival dates, a phrase, or the event a temporal word introduces
+    ("When did the war end?", "The war began in 1939 and ended in 1945.", None),
+    ("What did the council approve?", "The council approved a new budget for the schools.", None),
+    ("When did he die?", "He died during the war.", ShortAnswer("the war", False)),
+])
+def test_a_short_answer_is_confident_only_when_the_sentence_settles_it(question: str, sentence: str,
+                                                                       expected: ShortAnswer | None) -> None:
+    found = find_short_answer(question, sentence)
+    assert found is not None and found.text == short_answer(question, sentence)
+    if expected is None:
+        assert not found.confident, found
+    else:
+        assert found == expected
 
 
 def test_phrase_spans_keep_true_offsets_across_odd_whitespace() -> None:
