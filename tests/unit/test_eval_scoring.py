@@ -116,3 +116,27 @@ def test_short_answers_are_scored_once_any_is_given(tmp_path: Path, settings: Se
     rows = score_run(run)
     assert rows[0].scores["short_exact_match"] == 1.0 and rows[1].scores["short_f1"] == 0.0  # None scores as empty
     assert "short_f1" in aggregate(rows, [*metric_names(2), "short_f1"])
+
+
+def test_short_answers_are_reported_by_confidence(tmp_path: Path, settings: Settings) -> None:
+    from dataclasses import replace as dc_replace
+
+    from eval.report import markdown, short_by_confidence
+
+    run = harness.run(qa_dataset(tmp_path), settings, k=2, embedder=HashEmbedder(), progress=False)
+    given = [("sixteen hours", "high"), ("the barn", "low"), ("mice", "low")]
+    given += [(None, None)] * (len(run.asked) - len(given))
+    for i, (text, level) in enumerate(given):
+        a = run.asked[i].answer
+        run.asked[i] = dc_replace(run.asked[i], answer=dc_replace(a, short_answer=text, short_answer_confidence=level,
+                                                                   abstained=False))
+    rows = score_run(run)
+    table = short_by_confidence(rows)
+    assert table["high"]["n"] == 1 and table["low"]["n"] == 2  # questions without a short answer count in neither
+    assert table["high"]["f1"] == rows[0].scores["short_f1"]
+    assert table["low"]["f1"] == pytest.approx((rows[1].scores["short_f1"] + rows[2].scores["short_f1"]) / 2)
+    summary = {"dataset": "d", "articles": 1, "questions": len(rows), "faq_indexed": False, "k": 2, "metrics": {},
+               "config": {"embedding_model_id": "m", "bootstrap": {"resamples": 1, "unit": "article", "seed": 0}},
+               "leakage": {"passed": True, "note": ""}, "curves": {"answer_hit": [1.0]}, "per_article": {},
+               "timings": {}, "short_answers_by_confidence": table}
+    assert f"| high | 1 | {table['high']['f1']:.3f} |" in markdown(summary)
