@@ -47,9 +47,11 @@ class Responder:
 
     def standalone_question(self, turns: Sequence[Turn]) -> Standalone:
         """Validate the last user message, then resolve it against the earlier turns (blocking)."""
+        if not any(t.role == "user" for t in turns):
+            raise EmptyQuestion("the conversation has no user message to answer")
         last = last_user_message(turns)
         if not last.strip():
-            raise EmptyQuestion("the conversation has no user message to answer")
+            raise EmptyQuestion("the last user message is empty: ask something about the indexed articles")
         self.pipeline.validate(last)
         question = condense(turns, self.llm)[: self.pipeline.settings.max_question_chars]
         return Standalone(question, None if question.strip() == last.strip() else last)

@@ -61,7 +61,7 @@ def candidates(hits: Sequence[Hit], retriever: HybridRetriever, qs: QueryScores,
     picked: list[tuple[Hit, int]] = []
     for hit in hits:
         for r in retriever.sentence_rows(row_of[hit.chunk.chunk_id]).tolist():
-            if r in seen or idx.is_question[r] or len(idx.texts[r].split()) < 3:
+            if r in seen or idx.is_question[r] or not is_statement(idx.texts[r]):
                 continue
             seen.add(r)
             picked.append((hit, r))
@@ -89,6 +89,20 @@ def candidates(hits: Sequence[Hit], retriever: HybridRetriever, qs: QueryScores,
         Candidate(hit, r, idx.rows[r].start, idx.rows[r].end, idx.texts[r], float(c), float(b), float(f), float(v), a)
         for (hit, r), c, b, f, v, a in zip(picked, cos, lex, fused, cover, align, strict=True)
     ]
+
+
+#: A line this short without a full stop is a heading or a label ("The Copper Bridge", "## History"), not a statement.
+HEADING_WORDS = 10
+
+
+def is_statement(sentence: str) -> bool:
+    """Whether a sentence can answer: three words or more, and not a heading (a Markdown "#" line, or a short line
+    with no closing punctuation: the sentence splitter ends every other sentence at its full stop)."""
+    text = sentence.strip()
+    words = len(text.split())
+    if words < 3 or text.startswith("#"):
+        return False
+    return words > HEADING_WORDS or text[-1] in ".!?…:;\"'”’)]"
 
 
 def select(cands: Sequence[Candidate], *, max_sentences: int, margin: float = 1.0,

@@ -113,9 +113,10 @@ def ask_main(question: Question, k: K = None, as_json: AsJson = False, explain: 
 def format_answer(result: Answer, *, explain: bool = False) -> str:
     """The answer and its sources as a person reads them at a terminal."""
     lines = [result.answer]
-    if result.short_answer and not result.abstained:
-        unsure = " (uncertain)" if result.short_answer_confidence == "low" else ""
-        lines.insert(0, f"Short answer{unsure}: {result.short_answer}")
+    # A person gets the short answer only where the sentence settles it; a low-confidence pick among rivals is
+    # wrong more often than right, and the cited sentence below answers anyway (--json keeps both).
+    if result.short_answer and result.short_answer_confidence == "high" and not result.abstained:
+        lines.insert(0, f"Short answer: {result.short_answer}")
     if result.citations:
         lines.append("")
     for c in result.citations:

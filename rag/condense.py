@@ -15,8 +15,8 @@ log = logging.getLogger(__name__)
 
 Role = Literal["system", "user", "assistant"]
 
-#: Beyond this many words a question is assumed to stand on its own (unless it has a pronoun).
-SHORT_WORDS = 6
+#: A question this short leans on the conversation ("Which year?", "The date?") even without a pronoun.
+SHORT_WORDS = 3
 #: At most this many context words are carried over from earlier questions.
 MAX_CARRIED = 10
 
@@ -66,7 +66,11 @@ def last_user_message(turns: Sequence[Turn]) -> str:
 
 
 def is_follow_up(question: str) -> bool:
-    """True for short questions, ones opening with 'and/what about', or ones leaning on a pronoun."""
+    """True for questions opening with 'and/what about', leaning on a pronoun, or of three words or fewer.
+
+    "Who led the Chinese delegation?" after a question about arms deals stands on its own: carrying the earlier
+    topic into it would only pull the answer back to that topic.
+    """
     words = [w.lower() for w in _WORD.findall(question)]
     if not words:
         return False
@@ -117,6 +121,19 @@ def _resolve(question: str, previous: str) -> str:
     if not carried:
         return stripped
     return f"{' '.join(carried)}: {stripped[:1].upper()}{stripped[1:]}"
+
+
+def own_terms(question: str) -> list[str]:
+    """The words a follow-up says of its own (no lead, pronoun or stop word): "And what is the capital of
+    France?" -> capital, France."""
+    lead = _LEADS.match(question)
+    return [w for w in content_words(question[lead.end():] if lead else question) if w.lower() not in _PRONOUNS]
+
+
+def mentions(terms: Sequence[str], text: str) -> bool:
+    """Whether ``text`` says any of ``terms``, comparing the first five letters ("discuss" ~ "discussed")."""
+    stems = tuple({t.lower()[:5] for t in terms})
+    return any(w.lower().startswith(stems) for w in _WORD.findall(text))
 
 
 def _after_last_preposition(text: str) -> str:

@@ -42,6 +42,13 @@ class EmptyQuestion(RagError):
     status = 422
 
 
+class InvalidQuestion(RagError):
+    """The question is not text a model can read (a lone UTF-16 surrogate, say)."""
+
+    code = "invalid_question"
+    status = 422
+
+
 class QuestionTooLong(RagError):
     """The question exceeds the configured limit."""
 

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag import answering
-from rag.errors import EmptyQuestion, QuestionTooLong
+from rag.condense import mentions, own_terms
+from rag.errors import EmptyQuestion, InvalidQuestion, QuestionTooLong
 from rag.indexing import IndexReport, check_compatible, expected_manifest, update_index
 from rag.protocols import TokenEmbedder
 from rag.retrieval import CrossScorer, HybridRetriever, QueryScores
@@ -116,6 +117,10 @@ class Pipeline:
         q = (question or "").strip()
         if not q:
             raise EmptyQuestion("the question is empty: ask something about the indexed articles")
+        try:
+            q.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise InvalidQuestion(f"the question is not valid Unicode text (character {e.start})") from None
         if len(q) > self.settings.max_question_chars:
             raise QuestionTooLong(
                 f"the question has {len(q)} characters; the limit is {self.settings.max_question_chars}"
@@ -170,7 +175,7 @@ class Pipeline:
         s = self.settings
         sel = self.select(q, qs, hits, focus, loaded)
         timings["answer_ms"] = (time.perf_counter() - t1) * 1e3
-        if not sel.sentences or sel.evidence < s.abstain_threshold:
+        if not sel.sentences or sel.evidence < s.abstain_threshold or (focus and not _answers_own_words(focus, sel)):
             timings["total_ms"] = (time.perf_counter() - t0) * 1e3
             return Answer(q, answering.ABSTAIN_MESSAGE, True, hits=tuple(hits), timings_ms=timings)
         text, cites = answering.compose(sel, loaded.titles)
@@ -229,3 +234,11 @@ def _limit_blas_threads(n: int) -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=n, user_api="blas")
+
+
+def _answers_own_words(focus: str, selection: answering.Selection) -> bool:
+    """Whether the sentences say something the user's own follow-up asks about ("And what is the capital of France?"
+    is not answered by a sentence about the earlier topic that says neither "capital" nor "France"). A follow-up
+    with no words of its own ("And when?") leans wholly on the earlier turns."""
+    own = own_terms(focus)
+    return not own or mentions(own, " ".join(c.text for c in selection.sentences))

@@ -112,8 +112,10 @@ _COUNT = re.compile(r"\bhow\s+(?:many|much)\b|\bwhat\s+(?:percentage|percent|num
 
 
 def asks_count(question: str) -> bool:
-    """Whether the question asks how many or how much: a count answers it, never another phrase."""
-    return bool(_COUNT.search(_asking_words_only(question)))
+    """Whether the question asks how many or how much, or for a quantity ("What is the population of ...?"): a
+    count answers it, never another phrase."""
+    asked = _asking_words_only(question)
+    return bool(_COUNT.search(asked) or _TYPE_RULES[1][0].search(asked))
 
 
 def span_kind(question: str) -> str | None:

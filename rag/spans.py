@@ -20,7 +20,10 @@ NUMBER_WORDS = (
     "dozen half hundreds thousands millions billions dozens"
 )
 _DIGITS = r"\d(?:[\d,.]*\d)?"  # "8,336,817", "3.5"; never the comma or full stop after a number
-_NUM = rf"(?:{_DIGITS}(?:\s?(?:%|percent|million|billion|thousand|hundred))?|(?:{'|'.join(NUMBER_WORDS.split())})\b)"
+# Not an ordinal: "75th" ranks, it does not count (nor is its "7" a number).
+_NOT_ORDINAL = r"(?![\d,.]*(?:\d|(?:st|nd|rd|th)\b))"
+_NUM = (rf"(?:{_DIGITS}{_NOT_ORDINAL}(?:\s?(?:%|percent|million|billion|thousand|hundred))?|"
+        rf"(?:{'|'.join(NUMBER_WORDS.split())})\b)")
 _PATTERNS = {
     "date": re.compile(
         rf"\b(?:(?:early |late |mid-)?(?:{'|'.join(_MONTHS.split())})(?: \d{{1,2}})?,? ?\d{{3,4}}|\d{{1,2}} "

@@ -59,12 +59,14 @@ def test_ask_json_cites_the_seed(index: Path) -> None:
 
 @pytest.mark.parametrize(("question", "first_line", "confidence"), [
     ("How many eggs does the queen lay a day?", "Short answer: 2,000", "high"),  # the sentence's only number
-    ("Who led the Chinese delegation?", "Short answer (uncertain): China’s Vice Premier Liu Guozhong", "low"),
+    # picked among the sentence's names: --json has it, a person reading the terminal gets the cited sentence
+    ("Who led the Chinese delegation?", "China’s Vice Premier Liu Guozhong led the Chinese delegation", "low"),
 ])
-def test_ask_says_how_sure_the_short_answer_is(index: Path, question: str, first_line: str, confidence: str) -> None:
+def test_ask_prints_only_a_short_answer_the_sentence_settles(index: Path, question: str, first_line: str,
+                                                             confidence: str) -> None:
     out = run("ask", question, index=index)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines()[0] == first_line
+    assert out.stdout.splitlines()[0].startswith(first_line)
     data = json.loads(run("ask", "--json", question, index=index).stdout)
     assert data["short_answer_confidence"] == confidence and data["short_answer"] in first_line
 

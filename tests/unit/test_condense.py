@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.condense import Turn, condense, condense_offline, content_words, is_follow_up
+from rag.condense import Turn, condense, condense_offline, content_words, is_follow_up, mentions, own_terms
 from rag.errors import LLMError
 
 PARADE = "What was the purpose of the parade?"
@@ -27,6 +27,10 @@ def conv(*users: str) -> list[Turn]:
         ("Why?", True),
         ("Why is China concerned about a Russia-North Korea arms deal?", False),
         ("Which military units marched in the Pyongyang parade last year?", False),
+        ("Which year?", True),
+        # short, but whole: carrying the earlier topic in would pull the answer back to it
+        ("Who led the Chinese delegation?", False),
+        ("What is the capital of France?", False),
     ],
 )
 def test_is_follow_up(question: str, expected: bool) -> None:
@@ -109,3 +113,15 @@ def test_llm_not_called_for_a_first_question() -> None:
 def test_what_about_without_a_topic_phrase_drops_the_earlier_name() -> None:
     q = condense(conv("Who led the Chinese delegation?", "What about Russia?"))
     assert q == "led delegation: Russia?"
+
+
+def test_a_standalone_question_after_another_topic_is_left_alone() -> None:
+    assert condense(conv(CHINA, "Who led the Chinese delegation?")) == "Who led the Chinese delegation?"
+
+
+def test_own_terms_and_mentions() -> None:
+    assert own_terms("And what is the capital of France?") == ["capital", "France"]
+    assert own_terms("Where did he watch it from?") == ["watch"]
+    assert own_terms("And when?") == []
+    assert mentions(["discuss"], "They discussed trade.") and mentions(["France"], "in france")
+    assert not mentions(["capital", "France"], "The rocket launched from Florida in March.")

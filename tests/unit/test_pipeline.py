@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rag import pipeline as pipeline_module
-from rag.errors import EmptyQuestion, ModelUnavailable, QuestionTooLong
+from rag.errors import EmptyQuestion, InvalidQuestion, ModelUnavailable, QuestionTooLong
 from rag.pipeline import Pipeline
 from rag.question_type import question_focus
 from rag.settings import Settings
@@ -111,6 +111,33 @@ def test_a_follow_ups_own_words_steer_the_answer(pipeline: Pipeline) -> None:
     assert not steered.abstained
     assert "mission lasted ten days" in steered.citations[0].text
     assert plain.citations[0].text != steered.citations[0].text  # the carried-over context won without focus
+
+
+def test_a_follow_up_whose_own_words_the_answer_never_says_abstains(pipeline: Pipeline) -> None:
+    """"And what is the capital of France?" after a rocket question: the carried-over context finds the rocket
+    sentences, which say neither "capital" nor "France", so it abstains instead of answering the old topic."""
+    q = "Rocket launch in Florida: what is the capital of France?"
+    assert not pipeline.answer(q).abstained  # the carried-over words alone find (and would cite) the rocket
+    ans = pipeline.answer(q, focus="And what is the capital of France?")
+    assert ans.abstained and not ans.citations
+    # a follow-up with no words of its own leans on the context; one whose words are cited is answered
+    assert not pipeline.answer("Rocket launch in Florida: and when?", focus="And when?").abstained
+    assert not pipeline.answer("Rocket launch in Florida: and the astronauts?", focus="And the astronauts?").abstained
+
+
+def test_a_question_that_is_not_valid_unicode_is_refused(pipeline: Pipeline) -> None:
+    with pytest.raises(InvalidQuestion, match="not valid Unicode"):
+        pipeline.answer("\ud800 who")
+
+
+def test_headings_are_never_cited(settings: Settings, fake_embedder: HashEmbedder) -> None:
+    text = ("# Copper Bridge\n\nThe Copper Bridge\n\nIt was designed by Ilse Brandt and opened in 1932.\n\n"
+            "## Copper Bridge history\n\nThe bridge is 412 metres long.")
+    p = Pipeline(settings.model_copy(update={"abstain_threshold": 0.0}), fake_embedder)
+    p.update(upsert=[plain_article("bridge", text), plain_article("cats", CATS)])
+    for question in ("Copper Bridge?", "Who designed the Copper Bridge?", "Copper Bridge history"):
+        ans = p.answer(question)
+        assert ans.citations and all(c.text.endswith(".") for c in ans.citations), ans.citations
 
 
 @pytest.mark.parametrize("rerank", [True, False])

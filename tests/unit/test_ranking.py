@@ -304,6 +304,19 @@ def test_when_is_answered_by_a_day_or_by_the_event_a_temporal_word_introduces() 
                         "speculations arise that he will soon meet with President Vladimir Putin.") is None
 
 
+def test_an_ordinal_ranks_and_does_not_count() -> None:
+    s = "The parade was held to celebrate North Korea’s 75th founding anniversary on its 1,000th day."
+    assert short_answer("How many people attended the parade?", s) is None
+    assert [c.text for c in candidates("The 21st race drew 3,000 fans, up 2.5%.", "number", set())] == [
+        "3,000 fans", "2.5%"]
+
+
+def test_a_quantity_asked_for_is_a_number_or_nothing() -> None:
+    s = "The parade was held to celebrate the founding anniversary."
+    assert short_answer("What is the population of Pyongyang?", s) is None
+    assert short_answer("What is the population of Pyongyang?", "Pyongyang has 3 million people.") == "3 million people"
+
+
 def test_plural_number_words_are_counts() -> None:
     s = "The event displayed millions of North Koreans associated with the Worker-Peasant Red Guards."
     assert short_answer("How many North Koreans were associated with the Red Guards?", s) == "millions"
