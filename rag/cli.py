@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from rag.errors import RagError
+from rag.errors import RagError, UnsupportedDocument
 
 if TYPE_CHECKING:
     from rag.settings import Settings
@@ -24,7 +24,7 @@ ask_app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
 F = TypeVar("F", bound=Callable[..., Any])
 IndexDir = Annotated[Path | None, typer.Option("--index-dir", help="Index folder (env RAG_INDEX_DIR).")]
 Question = Annotated[str, typer.Argument(help="The question to answer.")]
-K = Annotated[int | None, typer.Option("--k", "-k", min=1, max=100, help="Passages to retrieve.")]
+K = Annotated[int | None, typer.Option("--k", "-k", min=1, max=50, help="Passages to retrieve.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")]
 Explain = Annotated[bool, typer.Option("--explain", help="Show every retrieved passage and its scores.")]
 
@@ -39,6 +39,9 @@ def domain_errors(fn: F) -> F:
         except RagError as e:
             typer.echo(f"error: {e.message}", err=True)
             raise typer.Exit(2 if e.code in ("index_not_found", "index_mismatch") else 1) from None
+        except OSError as e:  # the file system said no: a file where a folder should be, no permission, no space
+            typer.echo(f"error: {e.strerror or e}: {e.filename}" if e.filename else f"error: {e}", err=True)
+            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
             raise typer.Exit(130) from None
@@ -77,10 +80,13 @@ def index_cmd(
     for p in roots:
         if not p.exists():
             raise RagError(f"no such file or folder: {p}")
-    articles = load_paths(roots)
+    skipped: list[UnsupportedDocument] = []
+    articles = load_paths(roots, skipped)
+    for e in skipped:
+        typer.echo(f"skipped {e.message}", err=True)
     report = get_pipeline(settings).update(upsert=articles, prune_sources=[p for p in roots if p.is_dir()],
                                            rebuild=rebuild, progress=sys.stderr.isatty())
-    typer.echo(report.summary())
+    typer.echo(report.summary() + (f", skipped {len(skipped)} unreadable (see above)" if skipped else ""))
     typer.echo(f"index: {settings.index_dir}" + (f" (generation {report.generation})" if report.generation else ""))
 
 
@@ -122,13 +128,17 @@ def format_answer(result: Answer, *, explain: bool = False) -> str:
     for c in result.citations:
         lines.append(f'[{c.n}] {c.doc_id} — "{_clip(c.title, 60)}" (chunk {c.chunk_id}, score {c.score:.2f})')
     if explain:
-        lines += ["", "Retrieved passages (rank, fused, dense, bm25):"]
+        lines += ["", "Retrieved passages (rank, score, dense, bm25, fused, rerank; - where a stage did not run):"]
         for h in result.hits:
-            d = "-" if h.dense is None else f"{h.dense:.3f}"
-            b = "-" if h.bm25 is None else f"{h.bm25:.2f}"
-            lines.append(f"  {h.rank}. {h.chunk.doc_id}#{h.chunk.chunk_id} fused={h.score:.4f} dense={d} "
-                         f"bm25={b}: {_clip(h.chunk.text, 90)}")
+            parts = " ".join(f"{name}={_num(v)}" for name, v in (("dense", h.dense), ("bm25", h.bm25),
+                                                                   ("fused", h.fused), ("rerank", h.rerank)))
+            lines.append(f"  {h.rank}. {h.chunk.doc_id}#{h.chunk.chunk_id} score={h.score:.4f} {parts}: "
+                         f"{_clip(h.chunk.text, 90)}")
     return "\n".join(lines)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
 
 
 def _clip(text: str, n: int) -> str:

@@ -63,6 +63,13 @@ class UnsupportedDocument(RagError):
     status = 415
 
 
+class DuplicateDocument(RagError):
+    """Two different files would get the same document id."""
+
+    code = "duplicate_document"
+    status = 409
+
+
 class DocumentNotFound(RagError):
     """No document with that id in the index."""
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from rag.alignment import TokenStore
 from rag.chunking import TOKENIZER_NAME, TokenChunker, with_header
 from rag.docstore import DocRecord
-from rag.errors import DocumentNotFound, IndexMismatch, IndexNotFound
+from rag.errors import DocumentNotFound, DuplicateDocument, IndexMismatch, IndexNotFound
 from rag.protocols import TokenEmbedder
 from rag.sentences import sentence_spans, skip_dateline
 from rag.store import (
@@ -147,11 +147,18 @@ def update_index(
         incoming = {a.doc_id: a for a in upsert}
         roots = [p.resolve() for p in prune_sources]
         for doc_id, rec in docs.items():
-            if doc_id not in incoming and rec.source and _under(Path(rec.source), roots):
+            # Vanished: a file that no longer exists (one that failed to load this time keeps its old version).
+            if doc_id not in incoming and rec.source and _under(Path(rec.source), roots) and not Path(
+                    rec.source).exists():
                 doomed.add(doc_id)
         todo: list[Article] = []
         for doc_id, art in incoming.items():
             old = docs.get(doc_id)
+            if old is not None and _other_file(old.source, art.source):
+                raise DuplicateDocument(
+                    f"document id {doc_id!r} of {art.source} is already taken by {old.source}: the id is the path "
+                    f"inside the folder indexed, so rename one of them or index the other folder into its own "
+                    f"--index-dir")
             if old is not None and old.sha256 == art.sha256:
                 report.unchanged.append(doc_id)
                 continue
@@ -256,6 +263,17 @@ def _to_faiss(dimension: int, vectors: dict[int, np.ndarray]) -> faiss.Index:
         mat = np.ascontiguousarray(np.stack([vectors[int(i)] for i in ids]), dtype=np.float32)
         index.add_with_ids(mat, ids)
     return index
+
+
+def _other_file(old: str, new: str) -> bool:
+    """Whether two sources are two different files that both exist (not one file moved, renamed or re-read)."""
+    if not old or not new:
+        return False
+    a, b = Path(old), Path(new)
+    try:
+        return a.is_file() and b.is_file() and not a.samefile(b)
+    except OSError:
+        return False
 
 
 def _under(path: Path, roots: Sequence[Path]) -> bool:

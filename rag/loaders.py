@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import os
@@ -30,13 +31,23 @@ _HEADING = re.compile(r"[ \t]{0,3}#{1,6}[ \t]+(?P<title>.+?)[ \t]*#*[ \t]*$")
 _DATE_FORMATS = ("%Y/%m/%d", "%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%d.%m.%Y")
 
 
-def load_paths(paths: Sequence[Path]) -> list[Article]:
-    """Load files and folders (recursively, sorted, hidden entries skipped); doc ids must be unique."""
+def load_paths(paths: Sequence[Path], skipped: list[UnsupportedDocument] | None = None) -> list[Article]:
+    """Load files and folders (recursively, sorted, hidden entries skipped); doc ids must be unique.
+
+    A file found in a folder that cannot be read (not text, an unsupported encoding, a bad JSONL line) is
+    appended to ``skipped`` as its error and left out, when a list is given; otherwise, and for files named
+    directly, the error is raised.
+    """
     articles: list[Article] = []
     for path in paths:
         if path.is_dir():
             for file in _walk(path):
-                articles.extend(load_path(file, root=path))
+                try:
+                    articles.extend(load_path(file, root=path))
+                except UnsupportedDocument as e:
+                    if skipped is None:
+                        raise
+                    skipped.append(e)
         elif path.is_file():
             articles.extend(load_path(path))
         else:
@@ -265,7 +276,9 @@ def _read(path: Path) -> bytes:
 
 
 def _decode(data: bytes, name: str) -> str:
+    """UTF-8 text, or UTF-16 / UTF-8 with a byte-order mark (as Windows editors save it)."""
+    encoding = "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
     try:
-        return normalise(data.decode("utf-8"))
+        return normalise(data.decode(encoding))
     except UnicodeDecodeError as exc:
         raise UnsupportedDocument(f"{name}: not UTF-8 text (invalid byte at offset {exc.start})") from exc

@@ -102,7 +102,8 @@ def read_manifest(index_dir: Path) -> Manifest:
     """The live manifest; raises ``IndexNotFound`` when there is none."""
     gen = current_generation(index_dir)
     if gen is None:
-        raise IndexNotFound(f"no index in {index_dir}: build one with `rag index seeds/`")
+        where = "" if index_dir == Path("index") else f" --index-dir {index_dir}"
+        raise IndexNotFound(f"no index in {index_dir}: build one with `rag index seeds/{where}`")
     try:
         return Manifest.from_json((gen / _MANIFEST).read_text())
     except (OSError, ValueError, TypeError) as e:

@@ -117,6 +117,31 @@ def test_missing_index_names_the_fix(tmp_path: Path) -> None:
     out = run("ask", "anything?", index=tmp_path / "nothing")
     assert out.returncode == 2
     assert "rag index" in out.stderr and "Traceback" not in out.stderr
+    # the fix names the folder that was asked for
+    out = run("ask", "anything?", "--index-dir", str(tmp_path / "other"), index=tmp_path / "nothing")
+    assert f"rag index seeds/ --index-dir {tmp_path / 'other'}" in out.stderr
+
+
+def test_an_index_dir_that_is_a_file_fails_cleanly(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("not a folder")
+    out = run("rag", "index", str(SEEDS), "--index-dir", str(tmp_path / "afile"), index=tmp_path / "unused")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.strip() == f"error: File exists: {tmp_path / 'afile'}"
+
+
+def test_a_folder_indexes_what_it_can_read_and_names_what_it_skipped(tmp_path: Path) -> None:
+    folder = tmp_path / "mixed"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "kettles.txt").write_text("Copper kettles whistle loudly in Varn. They are polished weekly.")
+    (folder / "sub" / "latin.txt").write_bytes("café au lait".encode("latin-1"))
+    (folder / "utf16.txt").write_text("Brass bells ring at noon in Oskar.", encoding="utf-16")
+    out = run("rag", "index", str(folder), index=tmp_path / "idx")
+    assert out.returncode == 0, out.stderr
+    assert "added 2" in out.stdout and "skipped 1 unreadable" in out.stdout
+    assert f"skipped {folder / 'sub' / 'latin.txt'}: not UTF-8 text" in out.stderr
+    explained = run("ask", "--explain", "Where do copper kettles whistle?", index=tmp_path / "idx")
+    first = next(line for line in explained.stdout.splitlines() if line.startswith("  1. "))
+    assert all(f"{name}=" in first for name in ("score", "dense", "bm25", "fused", "rerank")), first
 
 
 def test_ask_help_does_not_import_torch() -> None:

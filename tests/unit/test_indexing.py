@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import rag.store
-from rag.errors import DocumentNotFound, IndexMismatch, IndexNotFound
+from rag.errors import DocumentNotFound, DuplicateDocument, IndexMismatch, IndexNotFound
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from rag.store import current_generation, load_snapshot, read_manifest
@@ -61,6 +61,37 @@ def test_removed_and_pruned_documents_leave_the_index(settings: Settings, fake_e
     assert p.snapshot.vectors.ntotal == len(p.snapshot.chunks)
     with pytest.raises(DocumentNotFound):
         p.update(remove=["nope"])
+
+
+def test_a_file_that_still_exists_is_not_pruned_when_it_fails_to_load(settings: Settings,
+                                                                      fake_embedder: HashEmbedder, tmp_path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "cats.txt").write_text(CATS)
+    (folder / "bread.txt").write_text(BREAD)
+    p = Pipeline(settings, fake_embedder)
+    p.update(upsert=[plain_article("cats", CATS, str(folder / "cats.txt")),
+                     plain_article("bread", BREAD, str(folder / "bread.txt"))])
+    # bread.txt is still there (say it became unreadable): only vanished files are pruned
+    report = p.update(upsert=[plain_article("cats", CATS, str(folder / "cats.txt"))], prune_sources=[folder])
+    assert report.removed == [] and set(p.snapshot.documents) == {"cats", "bread"}
+
+
+def test_two_files_with_one_id_are_refused_and_nothing_changes(settings: Settings, fake_embedder: HashEmbedder,
+                                                               tmp_path) -> None:
+    first, second = tmp_path / "f1" / "notes.txt", tmp_path / "f2" / "notes.txt"
+    for path, text in ((first, CATS), (second, BREAD)):
+        path.parent.mkdir()
+        path.write_text(text)
+    p = Pipeline(settings, fake_embedder)
+    p.update(upsert=[plain_article("notes", CATS, str(first))])
+    generation = current_generation(settings.index_dir)
+    with pytest.raises(DuplicateDocument, match=r"'notes' of .*f2/notes\.txt is already taken by .*f1/notes\.txt"):
+        p.update(upsert=[plain_article("notes", BREAD, str(second))])
+    assert current_generation(settings.index_dir) == generation
+    assert all("Cats" in c.text for c in p.snapshot.chunks.values())
+    first.unlink()  # moved, not a second file: an update
+    assert p.update(upsert=[plain_article("notes", BREAD, str(second))]).updated == ["notes"]
 
 
 def test_manifest_records_what_built_the_index(settings: Settings, fake_embedder: HashEmbedder) -> None:

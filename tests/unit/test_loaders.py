@@ -121,6 +121,29 @@ def test_non_utf8_is_refused(tmp_path: Path) -> None:
         load_path(path)
 
 
+def test_a_folder_skips_what_it_cannot_read_when_asked(tmp_path: Path) -> None:
+    _write(tmp_path / "good.txt", "Fine text.")
+    _write(tmp_path / "sub" / "latin.txt", "café".encode("latin-1"))
+    _write(tmp_path / "bad.jsonl", "{not json")
+    skipped: list[UnsupportedDocument] = []
+    assert [a.doc_id for a in load_paths([tmp_path], skipped)] == ["good"]
+    assert sorted(e.message.split(":")[0] for e in skipped) == [str(tmp_path / "bad.jsonl"),
+                                                                str(tmp_path / "sub" / "latin.txt")]
+    with pytest.raises(UnsupportedDocument):  # without a list to collect them, the first one stops the load
+        load_paths([tmp_path])
+    with pytest.raises(UnsupportedDocument):  # a file named directly is always an error
+        load_paths([tmp_path / "sub" / "latin.txt"], skipped)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_with_a_byte_order_mark_is_read(tmp_path: Path, encoding: str) -> None:
+    text = "Copper kettles whistle in Varn. Café."
+    raw = (text.encode(encoding) if encoding == "utf-16" else
+           ("\ufeff" + text).encode(encoding))
+    [article] = load_path(_write(tmp_path / "k.txt", raw))
+    assert article.text == text
+
+
 def test_bom_and_crlf_are_normalised(tmp_path: Path) -> None:
     raw = "\ufeffFirst line.\r\nSecond line.\r\n\r\nFAQ\r\n\r\nIs it free? Yes.\r".encode()
     [article] = load_path(_write(tmp_path / "x.txt", raw))
