@@ -47,6 +47,13 @@ class EmptyDocument(RagError):
     status = 422
 
 
+class ModelNotFound(RagError):
+    """``GET /v1/models/{id}`` for an id this server does not offer."""
+
+    code = "model_not_found"
+    status = 404
+
+
 class InvalidRequest(RagError):
     """A request that parses but makes no sense (e.g. a chat with no user message)."""
 

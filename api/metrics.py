@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
@@ -47,12 +49,36 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-class MetricsMiddleware:
-    """Counts every HTTP request under its route template ('unmatched' for 404s, to bound label values)."""
+def route_template(scope: Scope, routes: Iterable[BaseRoute]) -> str:
+    """The template of the route in ``routes`` that would serve ``scope``; 'unmatched' when none would.
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    As the router picks: the first full match, else the first partial one (a known path, another method).
+    """
+    partial = None
+    for route in routes:
+        path = getattr(route, "path", None)
+        if path is None:
+            continue
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return str(path)
+        if match is Match.PARTIAL and partial is None:
+            partial = str(path)
+    return partial or "unmatched"
+
+
+class MetricsMiddleware:
+    """Counts every HTTP request under its route template ('unmatched' for unknown paths, to bound label values).
+
+    FastAPI routes name themselves in ``scope["route"]``; requests that get none (plain Starlette routes such as
+    ``/openapi.json``, mounts, and requests answered before routing: a 413 by Content-Length, a CORS preflight)
+    are matched against ``routes``, a flat list of the app's routes.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, routes: Sequence[BaseRoute] = ()) -> None:
         self.app = app
         self.metrics = metrics
+        self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -60,6 +86,8 @@ class MetricsMiddleware:
             return
         status = 500
         t0 = time.perf_counter()
+        # Routing rewrites the scope in place (a mount changes root_path): match later against the original.
+        original = dict(scope)
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
@@ -70,7 +98,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = getattr(scope.get("route"), "path", None) or route_template(original, self.routes)
             method = scope.get("method", "")
             self.metrics.requests.labels(route, method, str(status)).inc()
             self.metrics.latency.labels(route, method).observe(time.perf_counter() - t0)

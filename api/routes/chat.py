@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from fastapi import APIRouter
@@ -11,8 +11,10 @@ from sse_starlette.sse import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ResponderDep
+from api.errors import InvalidRequest
 from api.responder import Piece
 from api.schemas import ChatOut, ChatRequest
+from rag.condense import Turn
 from rag.errors import RagError
 from rag.types import Answer
 
@@ -32,12 +34,19 @@ router = APIRouter(tags=["answer"])
 async def chat(body: ChatRequest, responder: ResponderDep) -> Any:
     """Answer the last user message in the context of the earlier ones (the client sends the history)."""
     turns = [m.turn() for m in body.messages]
+    require_user_message(turns)
     question, focus = await run_in_threadpool(responder.standalone_question, turns)
     if body.stream:
         stream = await responder.stream(question, body.k, focus)
         return EventSourceResponse(_events(stream), ping=15)
     answer = await run_in_threadpool(responder.answer, question, body.k, focus)
     return {**answer.to_dict(), "message": {"role": "assistant", "content": answer.answer}}
+
+
+def require_user_message(turns: Sequence[Turn]) -> None:
+    """Raise ``InvalidRequest`` when no turn is the user's (a blank last one is the responder's ``EmptyQuestion``)."""
+    if not any(t.role == "user" for t in turns):
+        raise InvalidRequest("messages must contain at least one user message")
 
 
 #: What the ``citations`` event carries: the answer's JSON without its text (streamed as deltas) or hits.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from fastapi import APIRouter
@@ -13,14 +13,17 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ResponderDep
-from api.errors import InvalidRequest
+from api.errors import ModelNotFound
 from api.responder import Piece
+from api.routes.chat import require_user_message
 from api.schemas import OpenAIChatRequest
+from rag.chunking import get_encoding
 from rag.condense import Turn
 from rag.errors import RagError
 from rag.types import Answer
 
 MODEL_ID = "grounded-rag"
+MODEL = {"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "grounded-rag"}
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
@@ -28,20 +31,37 @@ router = APIRouter(prefix="/v1", tags=["openai"])
 @router.get("/models")
 async def models() -> dict[str, Any]:
     """The one model this server offers."""
-    return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "grounded-rag"}]}
+    return {"object": "list", "data": [MODEL]}
+
+
+@router.get("/models/{model_id:path}", responses={404: {"description": "No model by that id (`model_not_found`)."}})
+async def retrieve_model(model_id: str) -> dict[str, Any]:
+    """The one model this server offers, by id (``client.models.retrieve``)."""
+    if model_id != MODEL_ID:
+        raise ModelNotFound(f"no model {model_id!r} here; the one model is {MODEL_ID!r}")
+    return MODEL
 
 
 @router.post("/chat/completions")
 async def chat_completions(body: OpenAIChatRequest, responder: ResponderDep) -> Any:
-    """A cited answer to the last user message; ``citations`` rides along as an extra field."""
-    turns = [Turn(m.role, m.text()) for m in body.messages if m.role in ("user", "assistant")]  # type: ignore[arg-type]
-    if not any(t.role == "user" for t in turns):
-        raise InvalidRequest("messages must contain at least one user message")
+    """A cited answer to the last user message; ``citations`` rides along as an extra field.
+
+    ``usage`` counts cl100k_base tokens of the messages' text received (``prompt_tokens``) and of the answer text
+    returned (``completion_tokens``); it does not meter the passages or any configured LLM's own tokens.
+    """
+    texts = [m.text() for m in body.messages]
+    turns = [
+        Turn(m.role, text)  # type: ignore[arg-type]
+        for m, text in zip(body.messages, texts, strict=True)
+        if m.role in ("user", "assistant")
+    ]
+    require_user_message(turns)
     question, focus = await run_in_threadpool(responder.standalone_question, turns)
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
     if body.stream:
         stream = await responder.stream(question, None, focus)
-        return EventSourceResponse(_chunks(stream, cid, created, body.model), ping=15)
+        prompt = texts if body.include_usage else None
+        return EventSourceResponse(_chunks(stream, cid, created, body.model, prompt), ping=15)
     answer = await run_in_threadpool(responder.answer, question, None, focus)
     return {
         "id": cid,
@@ -49,9 +69,17 @@ async def chat_completions(body: OpenAIChatRequest, responder: ResponderDep) -> 
         "created": created,
         "model": body.model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.answer}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "usage": await run_in_threadpool(usage, texts, answer.answer),
         **_extras(answer),
     }
+
+
+def usage(prompt: Sequence[str], completion: str) -> dict[str, int]:
+    """OpenAI's ``usage`` in cl100k_base tokens: the messages' text in, the answer's text out."""
+    enc = get_encoding()
+    p = sum(len(enc.encode_ordinary(t)) for t in prompt)
+    c = len(enc.encode_ordinary(completion))
+    return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
 
 
 def _extras(answer: Answer) -> dict[str, Any]:
@@ -59,29 +87,35 @@ def _extras(answer: Answer) -> dict[str, Any]:
     return {"citations": d["citations"], "abstained": answer.abstained, "question": answer.question}
 
 
-def _chunk(cid: str, created: int, model: str, delta: dict[str, str], finish: str | None = None, **extra: Any) -> str:
+def _chunk(cid: str, created: int, model: str, choices: list[dict[str, Any]], **extra: Any) -> str:
     return json.dumps(
-        {
-            "id": cid,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-            **extra,
-        },
+        {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model, "choices": choices, **extra},
         ensure_ascii=False,
     )
 
 
-async def _chunks(stream: AsyncIterator[Piece], cid: str, created: int, model: str) -> AsyncIterator[str]:
-    """Role chunk, content chunks, a final chunk with ``finish_reason`` and the citations, then ``[DONE]``."""
-    yield _chunk(cid, created, model, {"role": "assistant", "content": ""})
+async def _chunks(
+    stream: AsyncIterator[Piece], cid: str, created: int, model: str, prompt: Sequence[str] | None
+) -> AsyncIterator[str]:
+    """Role chunk, content chunks, a final chunk with ``finish_reason`` and the citations, then ``[DONE]``.
+
+    With ``prompt`` (``stream_options.include_usage``), every chunk carries ``"usage": null`` and one more chunk
+    with no choices and the ``usage`` comes before ``[DONE]``, as OpenAI sends it.
+    """
+    extra: dict[str, Any] = {"usage": None} if prompt is not None else {}
+
+    def choice(delta: dict[str, str], finish: str | None = None) -> list[dict[str, Any]]:
+        return [{"index": 0, "delta": delta, "finish_reason": finish}]
+
+    yield _chunk(cid, created, model, choice({"role": "assistant", "content": ""}), **extra)
     try:
         async for piece in stream:
             if isinstance(piece, Answer):
-                yield _chunk(cid, created, model, {}, "stop", **_extras(piece))
+                yield _chunk(cid, created, model, choice({}, "stop"), **extra, **_extras(piece))
+                if prompt is not None:
+                    yield _chunk(cid, created, model, [], usage=await run_in_threadpool(usage, prompt, piece.answer))
             else:
-                yield _chunk(cid, created, model, {"content": piece})
+                yield _chunk(cid, created, model, choice({"content": piece}), **extra)
     except RagError as e:
         yield json.dumps({"error": {"code": e.code, "message": e.message}})
     yield "[DONE]"

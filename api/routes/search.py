@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PipelineDep
-from api.schemas import SearchOut
+from api.schemas import SearchOut, Text
 from rag.types import hit_to_dict
 
 router = APIRouter(tags=["search"])
@@ -17,7 +17,7 @@ router = APIRouter(tags=["search"])
 @router.get("/search", response_model=SearchOut)
 async def search(
     pipeline: PipelineDep,
-    q: Annotated[str, Query(description="The query text.")],
+    q: Annotated[Text, Query(description="The query text.")],
     k: Annotated[int, Query(ge=1, le=50, description="Passages to return.")] = 5,
 ) -> dict[str, Any]:
     """Retrieve the ``k`` best passages for ``q`` (no answer is composed)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 import pytest
@@ -171,12 +172,33 @@ def test_writes_need_the_api_key_reads_do_not(client: httpx.Client) -> None:
         ("GET", "/search", {"params": {"q": " "}}, 422, "empty_question"),
         ("POST", "/chat", {"json": {"messages": []}}, 422, "invalid_request"),
         ("GET", "/nowhere", {}, 404, "not_found"),
+        ("POST", "/ask", {"json": {"question": "hi", "k": "5"}}, 422, "invalid_request"),
+        (
+            "POST",
+            "/ask",
+            {"content": rb'{"question": "\ud800 who"}', "headers": {"content-type": "application/json"}},
+            422,
+            "invalid_request",
+        ),
+        (
+            "POST",
+            "/v1/chat/completions",
+            {
+                "content": rb'{"messages": [{"role": "user", "content": "\ud800 who"}]}',
+                "headers": {"content-type": "application/json"},
+            },
+            422,
+            "invalid_request",
+        ),
+        ("GET", "/v1/models/no-such-model", {}, 404, "model_not_found"),
     ],
 )
 def test_bad_input_gets_a_json_4xx(
     client: httpx.Client, method: str, path: str, kwargs: dict[str, object], status: int, code: str
 ) -> None:
     assert_error(client.request(method, path, **kwargs), status, code)  # type: ignore[arg-type]
+    # Bad input never costs the keep-alive connection: the next request on it is answered.
+    assert client.get("/healthz").status_code == 200
 
 
 def test_document_errors(client: httpx.Client, server: Server) -> None:
@@ -216,6 +238,17 @@ def test_health_ready_and_metrics(client: httpx.Client) -> None:
     ):
         assert name in text
     assert 'route="/ask"' in text and 'status="200"' in text
+
+
+def test_docs_load_nothing_from_other_hosts(client: httpx.Client) -> None:
+    for page in ("/docs", "/redoc"):
+        html = client.get(page).text
+        assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)
+        assert assets and "://" not in html, html
+        for url in assets:
+            assert url.startswith("/") and client.get(url).status_code == 200, url
+    text = client.get("/metrics").text
+    assert 'route="/docs"' in text and 'route="/docs/assets"' in text
 
 
 def test_page_is_served(client: httpx.Client) -> None:
