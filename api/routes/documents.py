@@ -1,4 +1,4 @@
-"""``/documents``: list, upload (file or JSON) and delete; each write publishes a new index generation."""
+"""``/documents``: list, read, upload (file or JSON) and delete; each write publishes a new index generation."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.deps import PipelineDep, require_write_key
 from api.errors import EmptyDocument, InvalidRequest
 from api.schemas import DocumentChange, DocumentIn, DocumentList
-from rag.errors import IndexNotFound, RagError, UnsupportedDocument
+from rag.errors import DocumentNotFound, IndexNotFound, RagError, UnsupportedDocument
 from rag.indexing import IndexReport
 from rag.pipeline import Pipeline
 from rag.types import Article
@@ -23,6 +23,17 @@ from rag.types import Article
 UPLOAD_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 
 router = APIRouter(prefix="/documents", tags=["documents"])
+
+
+class DocumentText(BaseModel):
+    """``GET /documents/{doc_id}``: a document's full text, which citations' ``start``/``end`` index."""
+
+    doc_id: str
+    title: str
+    source: str
+    date: str | None
+    text: str
+
 
 _UPLOAD_BODY = {
     "requestBody": {
@@ -52,6 +63,22 @@ async def list_documents(pipeline: PipelineDep) -> dict[str, Any]:
         for d in sorted(snap.documents.values(), key=lambda d: d.doc_id)
     ]
     return {"documents": docs, "count": len(docs), "chunks": len(snap.chunks)}
+
+
+@router.get(
+    "/{doc_id:path}",
+    response_model=DocumentText,
+    responses={404: {"description": "No document with that id (`document_not_found`)."}},
+)
+async def read_document(
+    pipeline: PipelineDep, doc_id: Annotated[str, Path(description="The document id.")]
+) -> dict[str, Any]:
+    """One document with its full text; 404 when the index has no such id."""
+    snap = await run_in_threadpool(lambda: pipeline.snapshot)
+    doc = snap.documents.get(doc_id)
+    if doc is None:
+        raise DocumentNotFound(f"no document with id {doc_id!r} in the index")
+    return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "date": doc.date, "text": doc.text}
 
 
 @router.post(

@@ -1,9 +1,17 @@
 // Chat page: POST /chat with stream:true, parse the SSE stream by hand (EventSource cannot POST),
-// keep the history client-side. Every piece of server or document text goes in via textContent.
+// keep the history client-side, watch /readyz. The source panel lives in source.js.
+// Every piece of server or document text goes in via textContent.
 "use strict";
 
-const state = { history: [], busy: false };
+const POLL_READY_MS = 12000;  // while ready: notice a stopped server or a changed index
+const POLL_RETRY_MS = 3000;   // while loading, not ready or unreachable
+
+// generation counts conversations: a request that outlives its conversation ("New chat") changes nothing.
+const state = { history: [], busy: false, generation: 0, controller: null, pollTimer: 0, pollSeq: 0 };
 const $ = (selector) => document.querySelector(selector);
+
+// A request that never reached the server, or whose connection broke.
+class Unreachable extends Error {}
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -12,13 +20,30 @@ function el(tag, className, text) {
   return node;
 }
 
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+// Network failures become Unreachable; an abort (New chat) stays an AbortError.
+function unreachable(error) {
+  return error.name === "AbortError" ? error : new Unreachable(error.message);
+}
+
+async function request(url, options) {
+  try {
+    return await fetch(url, options);
+  } catch (error) {
+    throw unreachable(error);
+  }
+}
+
 // Yields {event, data} for each SSE message in a fetch() response body.
 async function* sseEvents(response) {
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let buffer = "";
   for (;;) {
-    const { value, done } = await reader.read();
+    const { value, done } = await reader.read().catch((error) => { throw unreachable(error); });
     if (done) break;
     buffer = (buffer + decoder.decode(value, { stream: true })).replace(/\r\n?/g, "\n");
     let cut;
@@ -42,7 +67,7 @@ async function* sseEvents(response) {
 }
 
 function scrollToEnd() {
-  window.scrollTo({ top: document.body.scrollHeight, behavior: "smooth" });
+  window.scrollTo({ top: document.documentElement.scrollHeight, behavior: "smooth" });
 }
 
 function addMessage(role) {
@@ -55,16 +80,7 @@ function addMessage(role) {
   return { item, body };
 }
 
-function showSource(citation, button) {
-  const panel = $("#source");
-  panel.querySelector(".source-n").textContent = `Source [${citation.n}]`;
-  panel.querySelector(".source-title").textContent = citation.title;
-  panel.querySelector(".source-doc").textContent = `${citation.doc_id} · chunk ${citation.chunk_id} · chars ${citation.start}–${citation.end}`;
-  panel.querySelector(".source-text").textContent = citation.text;
-  panel.hidden = false;
-  document.querySelectorAll(".cite.active").forEach((b) => b.classList.remove("active"));
-  if (button) button.classList.add("active");
-}
+// --- answers ----------------------------------------------------------------------------------
 
 function citeButton(citation) {
   const button = el("button", "cite", citation.n);
@@ -92,110 +108,187 @@ function renderAnswer(body, text, citations) {
   body.append(document.createTextNode(text.slice(last)));
 }
 
+// One row per source: its cited sentence (what tells [1] from [2]), the article title below, smaller.
 function renderSources(item, citations) {
   if (!citations.length) return;
   const list = el("ol", "sources");
   for (const c of citations) {
+    const ref = el("div", "ref");
+    ref.append(el("span", "snippet", c.text), el("span", "title", c.title));
     const row = el("li");
-    row.append(citeButton(c), el("span", "title", c.title));
+    row.append(citeButton(c), ref);
     list.append(row);
   }
   item.append(list);
 }
 
-async function send(question) {
-  state.busy = true;
-  $("#send").disabled = true;
-  const userTurn = { role: "user", content: question };
-  state.history.push(userTurn);
-  addMessage("user").body.textContent = question;
-  const { item, body } = addMessage("assistant");
-  item.classList.add("pending");
-  let text = "";
-  let meta = null;
-  try {
-    const response = await fetch("/chat", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-      body: JSON.stringify({ messages: state.history, stream: true }),
-    });
-    if (!response.ok) {
-      const payload = await response.json().catch(() => null);
-      throw new Error(payload?.error?.message || `the server answered ${response.status}`);
-    }
-    item.classList.replace("pending", "streaming");
-    for await (const { event, data } of sseEvents(response)) {
-      if (event === "delta") {
-        text += JSON.parse(data).text;
-        item.dataset.pieces = String(Number(item.dataset.pieces || 0) + 1);
-        body.textContent = text;
-        scrollToEnd();
-      } else if (event === "citations") {
-        meta = JSON.parse(data);
-      } else if (event === "error") {
-        throw new Error(JSON.parse(data).error.message);
-      } else if (event === "done") {
-        break;
-      }
-    }
-    if (!meta) throw new Error("the answer stream ended early");
-    item.classList.remove("streaming");
-    if (meta.abstained) {
-      item.classList.add("abstained");
-      item.prepend(el("span", "badge", "No answer in the articles"));
-      body.textContent = text;
-    } else {
-      if (meta.short_answer) {
-        // A low-confidence short answer was chosen among rivals: shown as a guess, the cited sentence decides.
-        const unsure = meta.short_answer_confidence === "low";
-        const short = el("p", unsure ? "short unsure" : "short");
-        short.append(el("span", "label", unsure ? "Short answer · uncertain" : "Short answer"),
-          el("strong", "", meta.short_answer));
-        if (unsure) short.title = "Picked among several candidates in the cited sentence; check it against the sentence.";
-        item.prepend(short);
-      }
-      renderAnswer(body, text, meta.citations);
-      renderSources(item, meta.citations);
-    }
-    if (meta.question && meta.question !== question.trim()) {
-      item.append(el("div", "rewrite", `Searched for: ${meta.question}`));
-    }
-    state.history.push({ role: "assistant", content: text });
-  } catch (error) {
-    state.history.splice(state.history.indexOf(userTurn), 1);  // a failed turn is not part of the history
-    item.classList.remove("pending", "streaming");
-    item.classList.add("error");
-    body.textContent = `Error: ${error.message}`;
-  } finally {
-    item.dataset.done = "true";
-    state.busy = false;
-    $("#send").disabled = false;
-    scrollToEnd();
+function shortAnswer(text) {
+  const short = el("p", "short");
+  short.append(el("span", "label", "Short answer"), el("strong", "", text));
+  return short;
+}
+
+function showAnswer(item, body, text, meta, question) {
+  item.classList.remove("pending", "streaming");
+  if (meta.abstained) {
+    item.classList.add("abstained");
+    item.prepend(el("span", "badge", "No answer in the articles"));
+    body.textContent = text;
+  } else {
+    // Only a short answer the cited sentence settles is shown: the "low" ones are wrong more often than not.
+    if (meta.short_answer && meta.short_answer_confidence === "high") item.prepend(shortAnswer(meta.short_answer));
+    renderAnswer(body, text, meta.citations);
+    renderSources(item, meta.citations);
+  }
+  if (meta.question && meta.question !== question.trim()) {
+    item.append(el("div", "rewrite", `Searched for: ${meta.question}`));
   }
 }
 
-async function pollReady() {
-  const status = $("#status");
+// Streams one answer into the item; resolves to {text, meta} or throws (Unreachable, Error, AbortError).
+async function streamAnswer(messages, item, body, signal) {
+  const response = await request("/chat", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+    body: JSON.stringify({ messages, stream: true }),
+    signal,
+  });
+  if (!response.ok) {
+    const payload = await response.json().catch(() => null);
+    throw new Error(payload?.error?.message || `the server answered ${response.status}`);
+  }
+  item.classList.replace("pending", "streaming");
+  let text = "";
+  let meta = null;
+  for await (const { event, data } of sseEvents(response)) {
+    if (event === "delta") {
+      text += JSON.parse(data).text;
+      item.dataset.pieces = String(Number(item.dataset.pieces || 0) + 1);
+      body.textContent = text;
+      scrollToEnd();
+    } else if (event === "citations") {
+      meta = JSON.parse(data);
+    } else if (event === "error") {
+      throw new Error(JSON.parse(data).error.message);
+    } else if (event === "done") {
+      break;
+    }
+  }
+  if (!meta) throw new Unreachable("the answer stream ended early");
+  return { text, meta };
+}
+
+// Puts an unanswered question back in the box, unless something new was typed meanwhile.
+function restoreQuestion(question) {
+  const area = $("#question");
+  if (area.value.trim()) return false;
+  area.value = question;
+  autosize(area);
+  area.focus();
+  return true;
+}
+
+function showFailure(item, userItem, error, question) {
+  const restored = restoreQuestion(question);
+  const reason = error instanceof Unreachable ? "Could not reach the server" : `The server could not answer: ${error.message}`;
+  item.classList.remove("pending", "streaming");
+  item.classList.add("error");
+  item.querySelector(".body").textContent = `${reason} — ${restored ? "your question is back in the box" : "your question was not sent"}.`;
+  userItem.classList.add("unsent");
+}
+
+function setBusy(busy) {
+  state.busy = busy;
+  $("#send").disabled = busy;
+}
+
+async function send(question) {
+  const generation = state.generation;
+  const controller = new AbortController();
+  state.controller = controller;
+  setBusy(true);
+  const turn = { role: "user", content: question };
+  const user = addMessage("user");
+  user.body.textContent = question;
+  const { item, body } = addMessage("assistant");
+  item.classList.add("pending");
   try {
-    const response = await fetch("/readyz");
+    const { text, meta } = await streamAnswer([...state.history, turn], item, body, controller.signal);
+    if (generation !== state.generation) return;
+    showAnswer(item, body, text, meta, question);
+    state.history.push(turn, { role: "assistant", content: text });
+  } catch (error) {
+    if (generation !== state.generation) return;  // that conversation was cleared: nothing to report
+    showFailure(item, user.item, error, question);
+    checkReady();  // a failed request is the first sign of a stopped server
+  } finally {
+    if (generation === state.generation) {
+      item.dataset.done = "true";
+      state.controller = null;
+      setBusy(false);
+      scrollToEnd();
+    }
+  }
+}
+
+function newChat() {
+  state.generation += 1;
+  if (state.controller) state.controller.abort();
+  state.controller = null;
+  state.history = [];
+  setBusy(false);
+  $("#log").replaceChildren();
+  closeSource();
+  $("#empty").hidden = false;
+  $("#question").focus();
+}
+
+// --- readiness --------------------------------------------------------------------------------
+
+// Touches the live region only on a change, so screen readers do not hear "ready" every few seconds.
+function setStatus(kind, text) {
+  const status = $("#status");
+  if (status.className !== `status ${kind}`) status.className = `status ${kind}`;
+  if (status.textContent !== text) status.textContent = text;
+}
+
+// GET /readyz now and then for good: ready (green), loading (amber), not ready or unreachable (red).
+async function checkReady() {
+  const seq = ++state.pollSeq;
+  clearTimeout(state.pollTimer);
+  let kind = "offline";
+  let text = "server unreachable · reconnecting…";
+  try {
+    const response = await request("/readyz", { cache: "no-store" });
     const payload = await response.json();
     if (response.ok) {
-      status.className = "status ready";
-      status.textContent = `ready · ${payload.documents} document${payload.documents === 1 ? "" : "s"}, ${payload.chunks} passages`;
-      return;
+      kind = "ready";
+      text = `ready · ${plural(payload.documents, "document")}, ${plural(payload.chunks, "passage")}`;
+    } else if (String(payload.reason).startsWith("loading")) {
+      [kind, text] = ["loading", "loading the model and the index…"];
+    } else {
+      [kind, text] = ["down", `not ready: ${payload.reason}`];
     }
-    status.className = "status down";
-    status.textContent = `not ready: ${payload.reason}`;
   } catch {
-    status.className = "status down";
-    status.textContent = "server unreachable";
+    // unreachable, or not our server's JSON: both mean "try again soon"
   }
-  setTimeout(pollReady, 2000);
+  if (seq !== state.pollSeq) return;  // a newer check has started
+  setStatus(kind, text);
+  state.pollTimer = setTimeout(checkReady, kind === "ready" ? POLL_READY_MS : POLL_RETRY_MS);
 }
+
+// --- wiring -----------------------------------------------------------------------------------
 
 function autosize(area) {
   area.style.height = "auto";
   area.style.height = `${Math.min(area.scrollHeight, 160)}px`;
+}
+
+// The phone's source sheet sits above the composer, whose height grows with the question.
+function trackComposerHeight(form) {
+  const update = () => document.documentElement.style.setProperty("--composer-h", `${form.offsetHeight}px`);
+  new ResizeObserver(update).observe(form);
+  update();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -216,14 +309,15 @@ document.addEventListener("DOMContentLoaded", () => {
       form.requestSubmit();
     }
   });
-  $("#source-close").addEventListener("click", () => { $("#source").hidden = true; });
-  $("#new-chat").addEventListener("click", () => {
-    state.history = [];
-    $("#log").replaceChildren();
-    $("#empty").hidden = false;
-    $("#source").hidden = true;
-    area.focus();
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !$("#source").hidden) {
+      event.preventDefault();
+      closeSource();
+    }
   });
+  $("#source-close").addEventListener("click", closeSource);
+  $("#new-chat").addEventListener("click", newChat);
+  trackComposerHeight(form);
   area.focus();
-  pollReady();
+  checkReady();
 });

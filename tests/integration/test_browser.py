@@ -1,8 +1,11 @@
-"""The chat page in Debian's Chromium driven by Playwright: stream, cite, reveal, escape."""
+"""The chat page in Debian's Chromium driven by Playwright: stream, cite, reveal, escape, reconnect."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import re
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+PHONE_OPTIONS: dict[str, Any] = {"device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+AMBER, RED = "rgb(224, 155, 0)", "rgb(180, 35, 24)"  # --amber and --err in app.css
 
 
 @pytest.fixture(scope="module")
@@ -33,17 +38,36 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
-@pytest.fixture
-def page(browser: Any, server: Server) -> Iterator[Any]:
-    context = browser.new_context(viewport=DESKTOP)
+@contextlib.contextmanager
+def open_page(browser: Any, server: Server, viewport: dict[str, int], wait_ready: bool = True,
+              clock: bool = False, setup: Callable[[Any], None] | None = None, **options: Any) -> Iterator[Any]:
+    """A fresh context on the chat page; fails the test on any uncaught page error.
+
+    ``clock`` installs Playwright's fake timers (the status polls are then driven by ``page.clock``);
+    ``setup`` runs on the page before it loads (e.g. to route requests).
+    """
+    context = browser.new_context(viewport=viewport, **options)
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
+    if clock:
+        pg.clock.install()
+    if setup is not None:
+        setup(pg)
     pg.goto(server.url + "/")
-    pg.wait_for_selector("#status.ready", timeout=60_000)
-    yield pg
-    context.close()
+    if wait_ready:
+        pg.wait_for_selector("#status.ready", timeout=60_000)
+    try:
+        yield pg
+    finally:
+        context.close()
     assert not errors, errors
+
+
+@pytest.fixture
+def page(browser: Any, server: Server) -> Iterator[Any]:
+    with open_page(browser, server, DESKTOP) as pg:
+        yield pg
 
 
 def ask(page: Any, question: str) -> Any:
@@ -56,32 +80,88 @@ def ask(page: Any, question: str) -> Any:
     return answer
 
 
+def open_source(page: Any, cite: Any) -> Any:
+    """Click a citation chip and wait for the panel to show the passage around the cited sentence."""
+    cite.click()
+    source = page.locator("#source")
+    source.wait_for(state="visible")
+    page.wait_for_selector("#source:not([data-context=loading])")
+    return source
+
+
+def active_element(page: Any) -> dict[str, str]:
+    return dict(page.evaluate("({id: document.activeElement.id, cls: document.activeElement.className,"
+                              " n: document.activeElement.dataset.n || ''})"))
+
+
+def status_dot(page: Any) -> str:
+    return str(page.evaluate("getComputedStyle(document.querySelector('#status'), '::before').color"))
+
+
 def test_streamed_answer_with_clickable_citation(page: Any, artifacts: Path) -> None:
     answer = ask(page, "What was the purpose of the parade?")
     assert "error" not in (answer.get_attribute("class") or "")
     assert int(answer.get_attribute("data-pieces") or 0) > 1  # arrived as several SSE deltas
     assert "75th founding anniversary" in answer.locator(".body").inner_text()
     cite = answer.locator(".body .cite").first
-    cite.click()
-    source = page.locator("#source")
-    source.wait_for(state="visible")
+    source = open_source(page, cite)
+    # the panel shows the passage around the cited sentence, the sentence itself highlighted
+    assert source.get_attribute("data-context") == "passage"
+    mark = source.locator(".source-text mark")
+    assert mark.count() == 1 and mark.inner_text() in answer.locator(".body").inner_text()
     passage = source.locator(".source-text").inner_text()
-    assert passage and passage in answer.locator(".body").inner_text()
+    assert len(passage) > len(mark.inner_text()) + 100 and "Why did Kim Jong Un invite" in passage
     assert source.locator(".source-title").inner_text().startswith("In a grand display")
-    assert "000_d024cab3850fab44" in source.locator(".source-doc").inner_text()
+    doc_line = source.locator(".source-doc").inner_text()
+    assert "000_d024cab3850fab44" in doc_line and "2023-11-11" in doc_line
+    # the sources list tells sources apart by their sentence; the title is there, smaller
+    row = answer.locator(".sources li").first
+    assert row.locator(".snippet").inner_text() == mark.inner_text()
+    assert row.locator(".title").inner_text().startswith("In a grand display")
+    # keyboard: the panel takes the focus, Escape closes it and gives the focus back to the chip
+    assert active_element(page)["id"] == "source"
     page.screenshot(path=str(artifacts / "chat-desktop.png"))
+    page.keyboard.press("Escape")
+    source.wait_for(state="hidden")
+    assert active_element(page)["cls"].startswith("cite") and active_element(page)["n"] == "1"
+    page.keyboard.press("Enter")  # the focused chip opens it again
+    source.wait_for(state="visible")
+    assert active_element(page)["id"] == "source"
+    page.click("#question")  # Escape while typing closes it too, but leaves the focus in the box
+    page.keyboard.press("Escape")
+    source.wait_for(state="hidden")
+    assert active_element(page)["id"] == "question"
 
     follow = ask(page, "And who led the Chinese delegation?")
     assert "Liu Guozhong" in follow.locator(".body").inner_text()
-    # the short answer stands above the cited sentence, as text (never markup)
-    short = follow.locator(".short strong")
-    assert "Liu Guozhong" in short.inner_text() and short.inner_text() in follow.locator(".body").inner_text()
-    # picked among the sentence's names (China, Liu Guozhong, Russia), so it is marked as a guess
-    assert "unsure" in (follow.locator(".short").get_attribute("class") or "")
-    assert follow.locator(".short .label").inner_text().lower().endswith("uncertain")
-    follow.locator(".body .cite").first.click()
-    assert "Liu Guozhong" in page.locator("#source .source-text").inner_text()
+    # its short answer was picked among the sentence's names ("low" confidence): not shown at all
+    assert follow.locator(".short").count() == 0
+    assert follow.locator(".rewrite").inner_text().startswith("Searched for:")
+    source = open_source(page, follow.locator(".body .cite").first)
+    assert "Liu Guozhong" in source.locator(".source-text mark").inner_text()
+    assert "China and Russia, both close allies" in source.locator(".source-text").inner_text()
     page.screenshot(path=str(artifacts / "chat-desktop-follow-up.png"), full_page=True)
+
+
+def test_confident_short_answer_is_shown(page: Any, artifacts: Path) -> None:
+    answer = ask(page, "How many North Koreans were associated with the Worker-Peasant Red Guards?")
+    short = answer.locator(".short strong")
+    assert short.inner_text() == "millions"  # the sentence's only quantity: "high" confidence
+    assert short.inner_text() in answer.locator(".body").inner_text()
+    assert answer.locator(".short .label").inner_text().lower() == "short answer"
+    page.screenshot(path=str(artifacts / "chat-short-answer.png"))
+
+
+def test_source_panel_falls_back_to_the_sentence(page: Any) -> None:
+    page.route("**/documents/**", lambda route: route.abort("connectionrefused"))
+    answer = ask(page, "Why is China concerned about a Russia-North Korea arms deal?")
+    source = open_source(page, answer.locator(".body .cite").first)
+    assert source.get_attribute("data-context") == "sentence"
+    assert source.locator(".source-text mark").count() == 0
+    assert source.locator(".source-text").inner_text() in answer.locator(".body").inner_text()
+    source.locator("#source-close").click()
+    source.wait_for(state="hidden")
+    assert active_element(page)["cls"].startswith("cite")
 
 
 def test_abstention_is_shown_as_such(page: Any, artifacts: Path) -> None:
@@ -93,19 +173,135 @@ def test_abstention_is_shown_as_such(page: Any, artifacts: Path) -> None:
 
 
 def test_phone_layout(browser: Any, server: Server, artifacts: Path) -> None:
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-    try:
-        page = context.new_page()
-        page.goto(server.url + "/")
-        page.wait_for_selector("#status.ready", timeout=60_000)
+    with open_page(browser, server, PHONE, **PHONE_OPTIONS) as page:
         answer = ask(page, "Why is China concerned about a Russia-North Korea arms deal?")
         answer.locator(".body .cite").first.tap()
-        page.locator("#source").wait_for(state="visible")
+        source = page.locator("#source")
+        source.wait_for(state="visible")
+        page.wait_for_selector("#source[data-context=passage]")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], "no horizontal scrolling on a phone"
+        # the sheet sits above the composer and shows the highlighted sentence
+        composer_top = page.locator("#composer").bounding_box()["y"]
+        sheet = source.bounding_box()
+        assert sheet["y"] + sheet["height"] <= composer_top + 1
+        mark = source.locator("mark").bounding_box()
+        assert sheet["y"] <= mark["y"] and mark["y"] + mark["height"] <= sheet["y"] + sheet["height"]
         page.screenshot(path=str(artifacts / "chat-phone.png"))
-    finally:
-        context.close()
+
+
+THREE_QUESTIONS = (
+    "Why is China concerned about a Russia-North Korea arms deal?",
+    "What was the purpose of the parade?",
+    "And who led the Chinese delegation?",  # a follow-up: its answer ends with a "Searched for" line
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "viewport", "options"),
+    [("desktop", {"width": 1280, "height": 720}, {}), ("phone", PHONE, PHONE_OPTIONS)],
+)
+def test_last_answer_scrolls_clear_of_the_composer(
+    browser: Any, server: Server, artifacts: Path, name: str, viewport: dict[str, int], options: dict[str, Any]
+) -> None:
+    with open_page(browser, server, viewport, **options) as page:
+        for question in THREE_QUESTIONS:
+            last = ask(page, question)
+        page.evaluate("window.scrollTo({top: document.documentElement.scrollHeight, behavior: 'instant'})")
+        page.wait_for_function("window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 1")
+        composer_top = page.locator("#composer").bounding_box()["y"]
+        for part in (last, last.locator(".sources"), last.locator(".rewrite")):
+            box = part.bounding_box()
+            assert box["y"] + box["height"] <= composer_top, (name, part, box, composer_top)
+        assert last.locator(".rewrite").is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        page.screenshot(path=str(artifacts / f"chat-scrolled-{name}.png"))
+
+
+def test_unreachable_server_keeps_the_question(browser: Any, server: Server, artifacts: Path) -> None:
+    with open_page(browser, server, DESKTOP) as page:
+        assert status_dot(page) != RED
+        question = "What was the purpose of the parade?"
+        for path in ("**/chat", "**/readyz"):
+            page.route(path, lambda route: route.abort("connectionrefused"))
+        page.fill("#question", question)
+        page.press("#question", "Enter")
+        failed = page.locator(".msg.assistant.error[data-done=true]")
+        failed.wait_for(timeout=10_000)
+        assert failed.inner_text() == "Could not reach the server — your question is back in the box."
+        assert page.input_value("#question") == question
+        # the failure makes the page look again at once: the status says so instead of a stale "ready"
+        page.wait_for_selector("#status.offline", timeout=5_000)
+        assert "unreachable" in page.inner_text("#status") and status_dot(page) == RED
+        page.screenshot(path=str(artifacts / "chat-offline.png"))
+        page.unroute_all()
+        page.wait_for_selector("#status.ready", timeout=10_000)  # it keeps retrying
+        answer = ask(page, page.input_value("#question"))
+        assert "75th founding anniversary" in answer.locator(".body").inner_text()
+
+
+def test_status_keeps_polling_once_ready(browser: Any, server: Server) -> None:
+    with open_page(browser, server, DESKTOP, clock=True) as page:
+        assert re.fullmatch(r"ready · 1 document, \d+ passages", page.inner_text("#status"))
+        doc = {"title": "Polling turnips", "text": "The Zorblax turnips of Quenville glow violet at night."}
+        r = httpx.post(server.url + "/documents", json=doc, headers=server.auth, timeout=120)
+        assert r.status_code == 201, r.text
+        try:
+            page.clock.run_for(15_000)
+            page.wait_for_function("document.querySelector('#status').textContent.includes('2 documents')")
+        finally:
+            httpx.delete(f"{server.url}/documents/{r.json()['doc_id']}", headers=server.auth, timeout=120)
+        page.route("**/readyz", lambda route: route.abort("connectionrefused"))
+        page.clock.run_for(15_000)
+        page.wait_for_selector("#status.offline")
+
+
+def readyz_answers(status: int, payload: dict[str, Any]) -> Callable[[Any], None]:
+    """A ``setup`` that makes ``/readyz`` answer with this status and JSON."""
+    return lambda page: page.route("**/readyz", lambda route: route.fulfill(status=status, json=payload))
+
+
+def test_status_loading_is_amber_errors_red_counts_singular(browser: Any, server: Server) -> None:
+    loading = readyz_answers(503, {"status": "not_ready", "reason": "loading the embedding model and the index"})
+    with open_page(browser, server, DESKTOP, wait_ready=False, clock=True, setup=loading) as page:
+        page.wait_for_selector("#status.loading")
+        assert page.inner_text("#status") == "loading the model and the index…" and status_dot(page) == AMBER
+        page.unroute_all()
+        no_index = "no index in index: build one with `rag index seeds/`"
+        readyz_answers(503, {"status": "not_ready", "reason": no_index})(page)
+        page.clock.run_for(4_000)  # not ready yet: it looks again every few seconds
+        page.wait_for_selector("#status.down")
+        assert page.inner_text("#status").startswith("not ready: no index") and status_dot(page) == RED
+        page.unroute_all()
+        readyz_answers(200, {"status": "ready", "documents": 1, "chunks": 1})(page)
+        page.clock.run_for(4_000)
+        page.wait_for_selector("#status.ready")
+        assert page.inner_text("#status") == "ready · 1 document, 1 passage"
+
+
+def test_new_chat_drops_the_request_in_flight(page: Any) -> None:
+    held: list[Any] = []
+    page.route("**/chat", lambda route: held.append(route))
+    page.fill("#question", "What was the purpose of the parade?")
+    page.press("#question", "Enter")
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert held, "the question was never sent"
+    page.click("#new-chat")
+    assert page.locator("#log > li").count() == 0 and page.is_enabled("#send")
+    with contextlib.suppress(Exception):  # the page has aborted it already; failing it late must change nothing
+        held[0].abort("connectionrefused")
+    page.unroute_all()
+    sent: list[Any] = []
+    page.on("request", lambda r: sent.append(r.post_data_json) if r.url.endswith("/chat") else None)
+    ask(page, "Who led the Chinese delegation?")
+    ask(page, "Why is China concerned about a Russia-North Korea arms deal?")
+    # the new conversation holds only its own turns: nothing of the dropped request, nothing removed wrongly
+    assert [[m["role"] for m in body["messages"]] for body in sent] == [["user"], ["user", "assistant", "user"]]
+    assert sent[1]["messages"][0]["content"] == "Who led the Chinese delegation?"
+    assert "Liu Guozhong" in sent[1]["messages"][1]["content"]
+    assert page.locator("#log > li").count() == 4 and page.locator(".msg.error").count() == 0
 
 
 def test_document_markup_is_shown_as_text(page: Any, server: Server, artifacts: Path) -> None:
@@ -121,11 +317,10 @@ def test_document_markup_is_shown_as_text(page: Any, server: Server, artifacts: 
     doc_id = r.json()["doc_id"]
     try:
         answer = ask(page, "What colour are the glowing turnips of Quenville?")
-        answer.locator(".body .cite").first.click()
-        source = page.locator("#source")
-        source.wait_for(state="visible")
-        shown = source.locator(".source-text").inner_text() + answer.inner_text()
-        assert "<script>" in shown or "<img" in shown  # the markup is visible as text ...
+        source = open_source(page, answer.locator(".body .cite").first)
+        assert source.get_attribute("data-context") == "passage"  # the whole text, around the sentence
+        passage = source.locator(".source-text").inner_text()
+        assert "<img src=x" in passage and "<script>" in passage  # the markup is visible as text ...
         assert "<script>" in source.locator(".source-title").inner_text()
         assert page.evaluate("window.__xss") is None  # ... and never ran
         assert page.locator(".msg script, .msg img, #source script, #source img").count() == 0
