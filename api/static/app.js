@@ -141,8 +141,19 @@ function showAnswer(item, body, text, meta, question) {
     renderSources(item, meta.citations);
   }
   if (meta.question && meta.question !== question.trim()) {
-    item.append(el("div", "rewrite", `Searched for: ${meta.question}`));
+    item.append(el("div", "rewrite", rewriteNote(meta.question, question)));
   }
+}
+
+// How a follow-up was read: the offline rule prefixes the earlier question's words ("purpose parade: Who led ...?"),
+// an LLM rewrites the whole question.
+function rewriteNote(searched, asked) {
+  const own = asked.trim().replace(/^(and what about|and how about|what about|how about|and|but|also|so|then)\b[\s,]*/i, "");
+  const cut = searched.length - own.length - 2;
+  if (own && cut > 0 && searched.slice(cut).toLowerCase() === `: ${own}`.toLowerCase()) {
+    return `Read with the earlier question's words: ${searched.slice(0, cut)}`;
+  }
+  return `Searched for: ${searched}`;
 }
 
 // Streams one answer into the item; resolves to {text, meta} or throws (Unreachable, Error, AbortError).

@@ -136,7 +136,7 @@ def test_streamed_answer_with_clickable_citation(page: Any, artifacts: Path) -> 
     assert "Liu Guozhong" in follow.locator(".body").inner_text()
     # its short answer was picked among the sentence's names ("low" confidence): not shown at all
     assert follow.locator(".short").count() == 0
-    assert follow.locator(".rewrite").inner_text().startswith("Searched for:")
+    assert follow.locator(".rewrite").inner_text() == "Read with the earlier question's words: purpose parade"
     source = open_source(page, follow.locator(".body .cite").first)
     assert "Liu Guozhong" in source.locator(".source-text mark").inner_text()
     assert "China and Russia, both close allies" in source.locator(".source-text").inner_text()
