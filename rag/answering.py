@@ -91,18 +91,23 @@ def candidates(hits: Sequence[Hit], retriever: HybridRetriever, qs: QueryScores,
     ]
 
 
-#: A line this short without a full stop is a heading or a label ("The Copper Bridge", "## History"), not a statement.
+#: A line this short without a full stop, a number or a colon is a heading ("The Copper Bridge"), not a statement.
 HEADING_WORDS = 10
 
 
 def is_statement(sentence: str) -> bool:
-    """Whether a sentence can answer: three words or more, and not a heading (a Markdown "#" line, or a short line
-    with no closing punctuation: the sentence splitter ends every other sentence at its full stop)."""
+    """Whether a sentence can answer: three words or more, and not a heading.
+
+    A heading is a Markdown "#" line, or a short line with no closing punctuation (the sentence splitter ends
+    every other sentence at its full stop), no digit and no colon: "Saturday: 10:00 to 14:00" and "Tickets 12
+    euros" are facts set out as lines, and stay.
+    """
     text = sentence.strip()
     words = len(text.split())
     if words < 3 or text.startswith("#"):
         return False
-    return words > HEADING_WORDS or text[-1] in ".!?…:;\"'”’)]"
+    return (words > HEADING_WORDS or text[-1] in ".!?…:;\"'”’)]" or ":" in text
+            or any(ch.isdigit() for ch in text))
 
 
 def select(cands: Sequence[Candidate], *, max_sentences: int, margin: float = 1.0,

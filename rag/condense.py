@@ -28,6 +28,7 @@ _LEADS = re.compile(
 _PRONOUNS = frozenset(
     "he she it they them him her his hers its their theirs this that these those there then one ones".split(" ")
 )
+_BE = frozenset("is are was were be been will".split())
 _PREPOSITIONS = frozenset("about of on in for with between from to at regarding concerning over into".split(" "))
 _STOP = frozenset(
     " ".join(
@@ -66,17 +67,30 @@ def last_user_message(turns: Sequence[Turn]) -> str:
 
 
 def is_follow_up(question: str) -> bool:
-    """True for questions opening with 'and/what about', leaning on a pronoun, or of three words or fewer.
+    """True for questions opening with 'and/what about', or leaning on the conversation: a pronoun with no name
+    before it in the question, or three words or fewer and no name.
 
-    "Who led the Chinese delegation?" after a question about arms deals stands on its own: carrying the earlier
-    topic into it would only pull the answer back to that topic.
+    "Who led the Chinese delegation?" after a question about arms deals stands on its own, and so do "Who is
+    Putin?", "What does Kim consider vital to his survival?" (his: Kim) and "Is there a meeting ...?" (an
+    existential "there"): carrying the earlier topic into them would only pull the answer back to that topic.
     """
-    words = [w.lower() for w in _WORD.findall(question)]
+    words = _WORD.findall(question)
     if not words:
         return False
     if _LEADS.match(question):
         return True
-    return len(words) <= SHORT_WORDS or any(w in _PRONOUNS for w in words)
+    named = [i > 0 and w[:1].isupper() and w.lower() not in _STOP for i, w in enumerate(words)]
+    if len(words) <= SHORT_WORDS:
+        return not any(named)
+    for i, w in enumerate(words):
+        lower = w.lower()
+        if lower not in _PRONOUNS or any(named[:i]):
+            continue
+        after = words[i + 1].lower() if i + 1 < len(words) else ""
+        if lower == "there" and (after in _BE or (after and i > 0 and words[i - 1].lower() in _BE)):
+            continue  # "there are ...", "is there a ...?": nothing is pointed at (unlike "Who else was there?")
+        return True
+    return False
 
 
 def content_words(text: str) -> list[str]:
@@ -130,10 +144,10 @@ def own_terms(question: str) -> list[str]:
     return [w for w in content_words(question[lead.end():] if lead else question) if w.lower() not in _PRONOUNS]
 
 
-def mentions(terms: Sequence[str], text: str) -> bool:
-    """Whether ``text`` says any of ``terms``, comparing the first five letters ("discuss" ~ "discussed")."""
-    stems = tuple({t.lower()[:5] for t in terms})
-    return any(w.lower().startswith(stems) for w in _WORD.findall(text))
+def mentioned(terms: Sequence[str], text: str) -> int:
+    """How many of ``terms`` ``text`` says, comparing the first five letters ("discuss" ~ "discussed")."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    return sum(any(w.startswith(t.lower()[:5]) for w in words) for t in terms)
 
 
 def _after_last_preposition(text: str) -> str:

@@ -55,7 +55,8 @@ def load_paths(paths: Sequence[Path], skipped: list[UnsupportedDocument] | None 
     seen: dict[str, str] = {}
     for a in articles:
         if a.doc_id in seen:
-            raise UnsupportedDocument(f"duplicate document id {a.doc_id!r}: {seen[a.doc_id]} and {a.source}")
+            raise UnsupportedDocument(f"duplicate document id {a.doc_id!r}: {seen[a.doc_id]} and {a.source} (the id "
+                                      "is the path without its extension: rename one of them)")
         seen[a.doc_id] = a.source
     return articles
 
@@ -67,7 +68,10 @@ def load_path(path: Path, root: Path | None = None) -> list[Article]:
         raise UnsupportedDocument(
             f"{path}: unsupported file type {suffix or '(no extension)'}; expected one of {', '.join(SUFFIXES)}"
         )
-    return articles_from_bytes(doc_id_for(path, root), _read(path), suffix, source=str(path))
+    articles = articles_from_bytes(doc_id_for(path, root), _read(path), suffix, source=str(path))
+    if not any(a.text.strip() for a in articles):
+        raise UnsupportedDocument(f"{path}: no text")
+    return articles
 
 
 def articles_from_bytes(doc_id: str, data: bytes, suffix: str, *, source: str = "") -> list[Article]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -10,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag import answering
-from rag.condense import mentions, own_terms
-from rag.errors import EmptyQuestion, InvalidQuestion, QuestionTooLong
+from rag.condense import mentioned, own_terms
+from rag.errors import EmptyQuestion, InvalidQuestion, QuestionTooLong, RagError
 from rag.indexing import IndexReport, check_compatible, expected_manifest, update_index
 from rag.protocols import TokenEmbedder
 from rag.retrieval import CrossScorer, HybridRetriever, QueryScores
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from rag.settings import Settings
     from rag.store import Snapshot
 
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class _Loaded:
@@ -43,6 +45,7 @@ class Pipeline:
         self._loaded: _Loaded | None = None
         self._lock = threading.RLock()
         self._cross: CrossEncoderModel | None = None
+        self._checked = time.monotonic()  # when the index folder was last looked at for a newer generation
 
     @property
     def embedder(self) -> Embedder:
@@ -60,14 +63,34 @@ class Pipeline:
 
     @property
     def loaded(self) -> _Loaded:
-        """The live index, loaded (and checked against the settings) on first use."""
+        """The live index, loaded (and checked against the settings) on first use; a generation another process
+        published (``rag index`` beside a running server) is swapped in within ``index_watch_seconds``."""
         cur = self._loaded
         if cur is None:
             with self._lock:
                 if self._loaded is None:
                     self._loaded = self._load()
                 cur = self._loaded
+        elif self._published_elsewhere(cur):
+            with self._lock:
+                if self._loaded is cur:
+                    try:
+                        self._loaded = self._load()
+                    except RagError as e:  # e.g. rebuilt with other settings: keep answering from what we have
+                        log.warning("not switching to the new index generation: %s", e.message)
+                cur = self._loaded or cur
         return cur
+
+    def _published_elsewhere(self, cur: _Loaded) -> bool:
+        """Whether the index folder's live generation is no longer the one loaded (looked at every few seconds)."""
+        every, now = self.settings.index_watch_seconds, time.monotonic()
+        if every <= 0 or now - self._checked < every:
+            return False
+        self._checked = now
+        from rag.store import current_generation
+
+        live = current_generation(self.settings.index_dir)
+        return live is not None and live.name != cur.snapshot.path.name
 
     @property
     def current(self) -> Snapshot | None:
@@ -237,8 +260,9 @@ def _limit_blas_threads(n: int) -> None:
 
 
 def _answers_own_words(focus: str, selection: answering.Selection) -> bool:
-    """Whether the sentences say something the user's own follow-up asks about ("And what is the capital of France?"
-    is not answered by a sentence about the earlier topic that says neither "capital" nor "France"). A follow-up
-    with no words of its own ("And when?") leans wholly on the earlier turns."""
+    """Whether the sentences say most of what the user's own follow-up asks about: more than half its own words
+    ("And what is the capital of France?" is not answered by a sentence about the earlier topic, nor "And what is
+    the population of China?" by one that only says "China"). A follow-up with no words of its own ("And when?")
+    leans wholly on the earlier turns."""
     own = own_terms(focus)
-    return not own or mentions(own, " ".join(c.text for c in selection.sentences))
+    return not own or 2 * mentioned(own, " ".join(c.text for c in selection.sentences)) > len(own)

@@ -32,16 +32,35 @@ def paragraph_spans(text: str, start: int = 0, end: int | None = None) -> list[t
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Sentences of ``text[start:end]`` as (start, end) offsets; never crosses a paragraph break."""
     spans: list[tuple[int, int]] = []
-    for p_start, p_end in paragraph_spans(text, start, end):
+    for p_start, p_end in _items(text, paragraph_spans(text, start, end)):
         pos = p_start
         for m in _BOUNDARY.finditer(text, p_start, p_end):
-            if _is_abbreviation(text, pos, m.start()):
+            if _is_abbreviation(text, pos, m.start()) or _LIST_NUMBER.fullmatch(text, pos, m.start()):
                 continue
             cut = m.end() - (len(m.group(0)) - len(m.group(0).rstrip()))
             spans.extend(_trim(text, pos, cut))
             pos = m.end()
         spans.extend(_trim(text, pos, p_end))
     return spans
+
+
+#: A line that opens a list item ("- ", "* ", "• ", "2. ", "3) "): items are sentences of their own, full stop or not.
+_LIST_ITEM = re.compile(r"\n(?=[ \t]*(?:[-*•+]|\d{1,2}[.)])[ \t]+\S)")
+
+
+_LIST_NUMBER = re.compile(r"\s*\d{1,2}")  # "2" of "2. Second step" ends no sentence
+
+
+def _items(text: str, paragraphs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The paragraphs, each cut where a list item starts a line."""
+    out: list[tuple[int, int]] = []
+    for p_start, p_end in paragraphs:
+        pos = p_start
+        for m in _LIST_ITEM.finditer(text, p_start, p_end):
+            out.extend(_trim(text, pos, m.start()))
+            pos = m.end()
+        out.extend(_trim(text, pos, p_end))
+    return out
 
 
 def skip_dateline(text: str, start: int, end: int) -> int:

@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = Field(64, ge=1, le=4096)
     embedding_device: str = "cpu"
+    index_watch_seconds: float = Field(
+        2.0,
+        ge=0,
+        description="How often a running pipeline looks for an index generation another process published "
+        "(`rag index` beside `rag serve`); 0 never looks (the process's own writes are seen at once either way).",
+    )
     blas_threads: int = Field(
         1,
         ge=0,

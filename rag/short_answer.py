@@ -96,9 +96,9 @@ def find_short_answer(question: str, sentence: str, embed: EmbedFn | None = None
         if located:
             return ShortAnswer(max(located, key=lambda m: _score(m, anchors, len(sentence))).text, True)
     spans = candidates(sentence, "entity" if kind == "named" else kind, q_terms)
-    # The one number or date in the sentence, asked for a number or date. (A capitalised name is no such check:
-    # nothing says it names a person, a place, or the N of "what N".)
-    only_typed = len(spans) == 1 and kind in ("number", "date")
+    # The one number or date in the sentence, asked for a number or date, and of the sort asked (a capitalised name
+    # is no such check: nothing says it names a person, a place, or the N of "what N").
+    only_typed = len(spans) == 1 and kind in ("number", "date") and fits(kind, question, spans[0].text)
     if kind == "phrase":
         spans = dedupe(candidates(sentence, "entity", q_terms) + spans)
     elif not spans and kind == "date":  # "when" by an event a temporal word introduces ("after the war ended")
@@ -136,6 +136,24 @@ def find_short_answer(question: str, sentence: str, embed: EmbedFn | None = None
         signals.append(span_vecs @ vecs[0])
     fused = zscore_fusion(signals, [1.0] * len(signals))
     return ShortAnswer(spans[shortlist[int(fused.argmax())]].text, False)
+
+
+_YEAR = re.compile(r"(?:1\d|20|21)\d\ds?")  # "1874", "1990s"
+_MEASURE = re.compile(r"\bhow\s+(?:long|far|old|large|big|tall|high|often|fast)\b", re.I)
+
+
+def fits(kind: str, question: str, text: str) -> bool:
+    """Whether a number or date span is of the sort the question asks for.
+
+    A date says when with a word (a month, a weekday, "century", "today") or a year of four digits; a bare "212"
+    may be a count ("212 steps"). A year alone answers no number question ("How tall is it?" is not "1874"), and
+    a measure (how long, tall, old, often ...) comes with its unit ("42 metres", "31 years").
+    """
+    if kind == "date":
+        return bool(re.search(r"[^\W\d_]", text)) or _YEAR.fullmatch(text) is not None
+    if _YEAR.fullmatch(text):
+        return False
+    return not _MEASURE.search(question) or bool(re.search(r"[^\W\d_]|%", text))
 
 
 #: A temporal word and the phrase it introduces, up to punctuation: the phrase says when. Not "while" or "since",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from api.metrics import CONTENT_TYPE_LATEST, Metrics
@@ -26,7 +27,7 @@ async def readyz(request: Request) -> Any:
     reason = await readiness.check()
     if reason is not None:
         return JSONResponse({"status": "not_ready", "reason": reason}, status_code=503)
-    snap = readiness.pipeline.snapshot
+    snap = await run_in_threadpool(lambda: readiness.pipeline.snapshot)  # may swap in a newer generation
     return {
         "status": "ready",
         "documents": len(snap.documents),

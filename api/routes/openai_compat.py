@@ -61,13 +61,13 @@ async def chat_completions(body: OpenAIChatRequest, responder: ResponderDep) -> 
     if body.stream:
         stream = await responder.stream(question, None, focus)
         prompt = texts if body.include_usage else None
-        return EventSourceResponse(_chunks(stream, cid, created, body.model, prompt), ping=15)
+        return EventSourceResponse(_chunks(stream, cid, created, MODEL_ID, prompt), ping=15)
     answer = await run_in_threadpool(responder.answer, question, None, focus)
     return {
         "id": cid,
         "object": "chat.completion",
         "created": created,
-        "model": body.model,
+        "model": MODEL_ID,  # the model that answered, whatever name the request used (as OpenAI does)
         "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.answer}, "finish_reason": "stop"}],
         "usage": await run_in_threadpool(usage, texts, answer.answer),
         **_extras(answer),

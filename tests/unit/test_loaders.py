@@ -125,10 +125,13 @@ def test_a_folder_skips_what_it_cannot_read_when_asked(tmp_path: Path) -> None:
     _write(tmp_path / "good.txt", "Fine text.")
     _write(tmp_path / "sub" / "latin.txt", "café".encode("latin-1"))
     _write(tmp_path / "bad.jsonl", "{not json")
+    _write(tmp_path / "empty.md", "  \n\n")
     skipped: list[UnsupportedDocument] = []
     assert [a.doc_id for a in load_paths([tmp_path], skipped)] == ["good"]
     assert sorted(e.message.split(":")[0] for e in skipped) == [str(tmp_path / "bad.jsonl"),
+                                                                str(tmp_path / "empty.md"),
                                                                 str(tmp_path / "sub" / "latin.txt")]
+    assert any(e.message.endswith("empty.md: no text") for e in skipped)
     with pytest.raises(UnsupportedDocument):  # without a list to collect them, the first one stops the load
         load_paths([tmp_path])
     with pytest.raises(UnsupportedDocument):  # a file named directly is always an error

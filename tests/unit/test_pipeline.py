@@ -123,6 +123,10 @@ def test_a_follow_up_whose_own_words_the_answer_never_says_abstains(pipeline: Pi
     # a follow-up with no words of its own leans on the context; one whose words are cited is answered
     assert not pipeline.answer("Rocket launch in Florida: and when?", focus="And when?").abstained
     assert not pipeline.answer("Rocket launch in Florida: and the astronauts?", focus="And the astronauts?").abstained
+    # one of its two words ("Florida") is not enough: the sentence is about the launch, not the population
+    q = "Rocket launch: what is the population of Florida?"
+    assert not pipeline.answer(q).abstained
+    assert pipeline.answer(q, focus="And what is the population of Florida?").abstained
 
 
 def test_a_question_that_is_not_valid_unicode_is_refused(pipeline: Pipeline) -> None:
@@ -181,3 +185,19 @@ def test_short_answer_rerank_embeds_only_the_candidates(settings: Settings, fake
         assert passed[0] is not None and np.array_equal(passed[0], idx.vectors[row])
     else:
         assert extra == [] and passed == [None]
+
+
+@pytest.mark.parametrize("every", [0.01, 0.0])
+def test_a_generation_another_process_published_is_picked_up(settings: Settings, fake_embedder: HashEmbedder,
+                                                              every: float) -> None:
+    """`rag index` beside a running server: the server's pipeline swaps in the new generation within
+    index_watch_seconds (0: never; its own writes are seen at once either way)."""
+    import time as time_module
+
+    server = Pipeline(settings.model_copy(update={"index_watch_seconds": every}), fake_embedder)
+    server.update(upsert=[plain_article("cats", CATS)])
+    assert set(server.snapshot.documents) == {"cats"}
+    Pipeline(settings, fake_embedder).update(upsert=[plain_article("rockets", ROCKETS)])  # another process
+    time_module.sleep(0.05)
+    expected = {"cats", "rockets"} if every else {"cats"}
+    assert set(server.snapshot.documents) == expected

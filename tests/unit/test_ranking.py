@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from rag.answering import is_statement
 from rag.explanation import explanation_span
 from rag.fusion import rrf_fusion, zscore_fusion, zscores
 from rag.mmr import mmr_order
@@ -429,6 +430,33 @@ def test_a_short_answer_is_confident_only_when_the_sentence_settles_it(question:
         assert not found.confident, found
     else:
         assert found == expected
+
+
+@pytest.mark.parametrize(("question", "sentence", "text", "confident"), [
+    ("How tall is the lighthouse?", "It stands 42 metres tall.", "42 metres", True),
+    # the sentence's only number, but not of the sort asked: a year is no height, a bare count no date
+    ("How high is the Varn Lighthouse?", "The Varn Lighthouse was built in 1874 by Margit Olsen.", "1874", False),
+    ("How long did Tomas Brekke serve?", "Tomas Brekke retired in 1989.", "1989", False),
+    ("When can visitors climb to the lamp room?", "Visitors climb the 212 steps to the lamp room.", "212", False),
+    ("When did it open?", "It opened on Monday.", "Monday", True),
+    ("How many North Koreans took part?", "The event displayed millions of North Koreans.", "millions", True),
+])
+def test_a_lone_number_or_date_is_settled_only_when_it_is_of_the_sort_asked(question: str, sentence: str, text: str,
+                                                                            confident: bool) -> None:
+    assert find_short_answer(question, sentence) == ShortAnswer(text, confident)
+
+
+def test_headings_are_no_statements_but_facts_set_out_as_lines_are() -> None:
+    assert not is_statement("The Copper Bridge") and not is_statement("# Glass Harps and bells of the north")
+    assert is_statement("Saturday: 10:00 to 14:00") and is_statement("- Return ticket 20 euros")
+    assert is_statement("It opened in 1932.") and not is_statement("Open daily")
+
+
+def test_list_items_are_sentences_of_their_own() -> None:
+    text = "Prices:\n- Single ticket 12 euros\n- Return ticket 20 euros\n1. First step\n2. Second step. More."
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "Prices:", "- Single ticket 12 euros", "- Return ticket 20 euros", "1. First step", "2. Second step.",
+        "More."]
 
 
 def test_phrase_spans_keep_true_offsets_across_odd_whitespace() -> None:
