@@ -111,6 +111,12 @@ def _asking_words_only(question: str) -> str:
 _COUNT = re.compile(r"\bhow\s+(?:many|much)\b|\bwhat\s+(?:percentage|percent|number|amount)\b", re.I)
 
 
+def asks_place(question: str) -> bool:
+    """Whether the question's first wh-word is "where" (what a condensed follow-up carries before it aside)."""
+    first = _WH.search(question)
+    return first is not None and first.group().lower() == "where"
+
+
 def asks_count(question: str) -> bool:
     """Whether the question asks how many or how much, or for a quantity ("What is the population of ...?"): a
     count answers it, never another phrase."""

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rag.explanation import explanation_span
-from rag.question_type import answer_type, asks_count, asks_name, question_focus, span_kind
+from rag.question_type import answer_type, asks_count, asks_name, asks_place, question_focus, span_kind
 from rag.span_structure import focus_modifiers, named_by
 from rag.spans import STOP, WORD, Span, candidates, dedupe, norm, question_terms, said, says_new
 
@@ -38,12 +38,22 @@ EmbedFn = Callable[[Sequence[str]], "np.ndarray"]
 
 
 def has_typed_span(question: str, sentence: str) -> bool:
-    """Whether the sentence holds a new span of the specific type the question asks for."""
+    """Whether the sentence holds a new span of the specific type the question asks for; for "where", a name the
+    question does not say after a word that places it ("in Brastow", "on the Rhine", "north of Sydney")."""
     kind = answer_type(question)
     if kind == "phrase":
         return False
     q_terms = question_terms(question)
+    if asks_place(question):
+        return any(says_new(m.group(1).split(), q_terms) for m in _PLACED.finditer(sentence))
     return bool(candidates(sentence, "entity" if kind == "named" else kind, q_terms))
+
+
+#: A capitalised name after a locative preposition, maybe through "the town of": where something is, comes from or
+#: goes ("on Mill Lane", "in the town of Brastow", "north of Sydney").
+_PLACED = re.compile(r"\b(?:in|on|at|near|from|outside|inside|across|off|around|throughout|along|into|beside|behind|"
+                     r"between|within|north|south|east|west)\s+(?:of\s+)?(?:the\s+)?(?:[a-z]+\s+of\s+(?:the\s+)?)?"
+                     r"([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)")
 
 
 #: The heuristics' lead over their runner-up that needs no model call (a typed span against a mere phrase at the

@@ -446,6 +446,15 @@ def test_a_lone_number_or_date_is_settled_only_when_it_is_of_the_sort_asked(ques
     assert find_short_answer(question, sentence) == ShortAnswer(text, confident)
 
 
+def test_a_where_question_is_typed_by_a_name_a_preposition_places() -> None:
+    q = "Where is the Old Mill Bakery?"
+    assert has_typed_span(q, "The Old Mill Bakery is located on Mill Lane in the town of Brastow.")
+    assert has_typed_span(q, "It stands north of Skarholm.")
+    assert not has_typed_span(q, "The Old Mill Bakery opens at 7 on weekdays, said Anna Berg.")  # a name, not placed
+    assert not has_typed_span(q, "The bakery in the Old Mill is old.")  # the question already says it
+    assert has_typed_span("Apollo 13: where did it land?", "It landed in the Pacific Ocean.")  # condensed follow-up
+
+
 def test_headings_are_no_statements_but_facts_set_out_as_lines_are() -> None:
     assert not is_statement("The Copper Bridge") and not is_statement("# Glass Harps and bells of the north")
     assert is_statement("Saturday: 10:00 to 14:00") and is_statement("- Return ticket 20 euros")
