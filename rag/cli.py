@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from rag.errors import RagError, UnsupportedDocument
+from rag.errors import RagError
 
 if TYPE_CHECKING:
     from rag.settings import Settings
@@ -73,19 +73,20 @@ def index_cmd(
 ) -> None:
     """Index articles; only new or changed documents are embedded, vanished ones are removed."""
     from rag import get_pipeline
-    from rag.loaders import load_paths
+    from rag.loaders import Skipped, load_paths
 
     settings = load_settings(index_dir)
     roots = paths or [Path("seeds")]
     for p in roots:
         if not p.exists():
             raise RagError(f"no such file or folder: {p}")
-    skipped: list[UnsupportedDocument] = []
+    skipped: list[Skipped] = []
     articles = load_paths(roots, skipped)
-    for e in skipped:
-        typer.echo(f"skipped {e.message}", err=True)
+    for s in skipped:
+        typer.echo(f"skipped {s.reason}", err=True)
     report = get_pipeline(settings).update(upsert=articles, prune_sources=[p for p in roots if p.is_dir()],
-                                           rebuild=rebuild, progress=sys.stderr.isatty())
+                                           spare=[s.path for s in skipped if s.keep], rebuild=rebuild,
+                                           progress=sys.stderr.isatty())
     typer.echo(report.summary() + (f", skipped {len(skipped)} unreadable (see above)" if skipped else ""))
     typer.echo(f"index: {settings.index_dir}" + (f" (generation {report.generation})" if report.generation else ""))
 

@@ -15,8 +15,8 @@ log = logging.getLogger(__name__)
 
 Role = Literal["system", "user", "assistant"]
 
-#: A question this short leans on the conversation ("Which year?", "The date?") even without a pronoun.
-SHORT_WORDS = 3
+#: A question this short that names nothing leans on the conversation ("Which year?", "What is the population?").
+SHORT_WORDS = 6
 #: At most this many context words are carried over from earlier questions.
 MAX_CARRIED = 10
 
@@ -68,7 +68,7 @@ def last_user_message(turns: Sequence[Turn]) -> str:
 
 def is_follow_up(question: str) -> bool:
     """True for questions opening with 'and/what about', or leaning on the conversation: a pronoun with no name
-    before it in the question, or three words or fewer and no name.
+    before it in the question, or six words or fewer and no name.
 
     "Who led the Chinese delegation?" after a question about arms deals stands on its own, and so do "Who is
     Putin?", "What does Kim consider vital to his survival?" (his: Kim) and "Is there a meeting ...?" (an
@@ -79,18 +79,24 @@ def is_follow_up(question: str) -> bool:
         return False
     if _LEADS.match(question):
         return True
-    named = [i > 0 and w[:1].isupper() and w.lower() not in _STOP for i, w in enumerate(words)]
-    if len(words) <= SHORT_WORDS:
-        return not any(named)
+    named = [_is_name(w) for w in words]
+    if len(words) <= SHORT_WORDS and not any(named):
+        return True
     for i, w in enumerate(words):
         lower = w.lower()
         if lower not in _PRONOUNS or any(named[:i]):
             continue
         after = words[i + 1].lower() if i + 1 < len(words) else ""
-        if lower == "there" and (after in _BE or (after and i > 0 and words[i - 1].lower() in _BE)):
-            continue  # "there are ...", "is there a ...?": nothing is pointed at (unlike "Who else was there?")
+        if lower == "there" and (after in _BE or (i == 1 and words[0].lower() in _BE)):
+            continue  # "there are ...", "Is there a ...?": nothing is pointed at (unlike "Who was there in 1900?")
         return True
     return False
+
+
+def _is_name(word: str) -> bool:
+    """A capitalised word that is no stop word (a question's "What", "Is", "Tell" are), or a number: what a
+    question names."""
+    return any(ch.isdigit() for ch in word) or (word[:1].isupper() and word.lower() not in _STOP)
 
 
 def content_words(text: str) -> list[str]:
@@ -137,17 +143,19 @@ def _resolve(question: str, previous: str) -> str:
     return f"{' '.join(carried)}: {stripped[:1].upper()}{stripped[1:]}"
 
 
-def own_terms(question: str) -> list[str]:
-    """The words a follow-up says of its own (no lead, pronoun or stop word): "And what is the capital of
-    France?" -> capital, France."""
+def own_names(question: str) -> list[str]:
+    """The names and numbers a follow-up says of its own: "And what is the capital of France?" -> France. (Its
+    other words are often the question's own vocabulary, "year", "title", "held", which answers rarely repeat.)"""
     lead = _LEADS.match(question)
-    return [w for w in content_words(question[lead.end():] if lead else question) if w.lower() not in _PRONOUNS]
+    words = _WORD.findall(question[lead.end():] if lead else question)
+    return list(dict.fromkeys(w for w in words if _is_name(w) and w.lower() not in _PRONOUNS))
 
 
 def mentioned(terms: Sequence[str], text: str) -> int:
-    """How many of ``terms`` ``text`` says, comparing the first five letters ("discuss" ~ "discussed")."""
-    words = [w.lower() for w in _WORD.findall(text)]
-    return sum(any(w.startswith(t.lower()[:5]) for w in words) for t in terms)
+    """How many of ``terms`` ``text`` says: a long word by its first five letters ("Russia" ~ "Russian"), a short
+    one whole ("UN" is not "under"), a possessive as its word ("China’s")."""
+    words = [re.sub(r"['’]s$", "", w.lower()) for w in _WORD.findall(text)]
+    return sum(any(w.startswith(t.lower()[:5]) if len(t) >= 5 else w == t.lower() for w in words) for t in terms)
 
 
 def _after_last_preposition(text: str) -> str:

@@ -109,10 +109,14 @@ def update_index(
     upsert: Sequence[Article] = (),
     remove: Iterable[str] = (),
     prune_sources: Sequence[Path] = (),
+    spare: Sequence[Path] = (),
     rebuild: bool = False,
     progress: bool = False,
 ) -> IndexReport:
     """Upsert articles, remove doc ids, and drop documents that vanished from ``prune_sources``.
+
+    Vanished: under one of those folders and not upserted now, unless its source file is in ``spare`` (a file
+    that is still there but could not be read this time keeps its earlier version).
 
     Only new or changed documents are chunked and embedded; everything else keeps its vectors.
     The result is published atomically; a crash leaves the previous index live.
@@ -146,10 +150,10 @@ def update_index(
             raise DocumentNotFound(f"no document with id {missing[0]!r} in the index")
         incoming = {a.doc_id: a for a in upsert}
         roots = [p.resolve() for p in prune_sources]
+        spared = {p.resolve() for p in spare}
         for doc_id, rec in docs.items():
-            # Vanished: a file that no longer exists (one that failed to load this time keeps its old version).
-            if doc_id not in incoming and rec.source and _under(Path(rec.source), roots) and not Path(
-                    rec.source).exists():
+            if (doc_id not in incoming and rec.source and _under(Path(rec.source), roots)
+                    and Path(rec.source).resolve() not in spared):
                 doomed.add(doc_id)
         todo: list[Article] = []
         for doc_id, art in incoming.items():

@@ -8,6 +8,7 @@ import json
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -31,12 +32,22 @@ _HEADING = re.compile(r"[ \t]{0,3}#{1,6}[ \t]+(?P<title>.+?)[ \t]*#*[ \t]*$")
 _DATE_FORMATS = ("%Y/%m/%d", "%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%d.%m.%Y")
 
 
-def load_paths(paths: Sequence[Path], skipped: list[UnsupportedDocument] | None = None) -> list[Article]:
+@dataclass(frozen=True)
+class Skipped:
+    """A file in a folder that was left out: ``keep`` when it could not be read (its indexed version stays), not
+    when it has no text (as good as deleted)."""
+
+    path: Path
+    reason: str
+    keep: bool
+
+
+def load_paths(paths: Sequence[Path], skipped: list[Skipped] | None = None) -> list[Article]:
     """Load files and folders (recursively, sorted, hidden entries skipped); doc ids must be unique.
 
-    A file found in a folder that cannot be read (not text, an unsupported encoding, a bad JSONL line) is
-    appended to ``skipped`` as its error and left out, when a list is given; otherwise, and for files named
-    directly, the error is raised.
+    A file found in a folder that cannot be read (not text, an unsupported encoding, a bad JSONL line) or has no
+    text is left out and listed in ``skipped``, when a list is given; otherwise, and for files named directly, it
+    is an error.
     """
     articles: list[Article] = []
     for path in paths:
@@ -47,7 +58,7 @@ def load_paths(paths: Sequence[Path], skipped: list[UnsupportedDocument] | None 
                 except UnsupportedDocument as e:
                     if skipped is None:
                         raise
-                    skipped.append(e)
+                    skipped.append(Skipped(file, e.message, keep=not e.message.endswith(_NO_TEXT)))
         elif path.is_file():
             articles.extend(load_path(path))
         else:
@@ -68,10 +79,14 @@ def load_path(path: Path, root: Path | None = None) -> list[Article]:
         raise UnsupportedDocument(
             f"{path}: unsupported file type {suffix or '(no extension)'}; expected one of {', '.join(SUFFIXES)}"
         )
-    articles = articles_from_bytes(doc_id_for(path, root), _read(path), suffix, source=str(path))
+    # The absolute path: pruning and the same-id check compare sources from runs started in other folders.
+    articles = articles_from_bytes(doc_id_for(path, root), _read(path), suffix, source=str(path.resolve()))
     if not any(a.text.strip() for a in articles):
-        raise UnsupportedDocument(f"{path}: no text")
+        raise UnsupportedDocument(f"{path}{_NO_TEXT}")
     return articles
+
+
+_NO_TEXT = ": no text"
 
 
 def articles_from_bytes(doc_id: str, data: bytes, suffix: str, *, source: str = "") -> list[Article]:
@@ -280,9 +295,14 @@ def _read(path: Path) -> bytes:
 
 
 def _decode(data: bytes, name: str) -> str:
-    """UTF-8 text, or UTF-16 / UTF-8 with a byte-order mark (as Windows editors save it)."""
-    encoding = "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
+    """UTF-8 text, or UTF-32 / UTF-16 / UTF-8 with a byte-order mark (as Windows editors save it)."""
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: its mark starts the same
+        encoding, label = "utf-32", "UTF-32"
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding, label = "utf-16", "UTF-16"
+    else:
+        encoding, label = "utf-8-sig", "UTF-8"
     try:
         return normalise(data.decode(encoding))
     except UnicodeDecodeError as exc:
-        raise UnsupportedDocument(f"{name}: not UTF-8 text (invalid byte at offset {exc.start})") from exc
+        raise UnsupportedDocument(f"{name}: not {label} text (invalid byte at offset {exc.start})") from exc

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag import answering
-from rag.condense import mentioned, own_terms
+from rag.condense import mentioned, own_names
 from rag.errors import EmptyQuestion, InvalidQuestion, QuestionTooLong, RagError
 from rag.indexing import IndexReport, check_compatible, expected_manifest, update_index
 from rag.protocols import TokenEmbedder
@@ -46,6 +46,7 @@ class Pipeline:
         self._lock = threading.RLock()
         self._cross: CrossEncoderModel | None = None
         self._checked = time.monotonic()  # when the index folder was last looked at for a newer generation
+        self._refused = ""  # a generation that could not be loaded (built with other settings): not retried
 
     @property
     def embedder(self) -> Embedder:
@@ -63,34 +64,44 @@ class Pipeline:
 
     @property
     def loaded(self) -> _Loaded:
-        """The live index, loaded (and checked against the settings) on first use; a generation another process
-        published (``rag index`` beside a running server) is swapped in within ``index_watch_seconds``."""
+        """The live index, loaded (and checked against the settings) on first use."""
         cur = self._loaded
         if cur is None:
             with self._lock:
                 if self._loaded is None:
                     self._loaded = self._load()
                 cur = self._loaded
-        elif self._published_elsewhere(cur):
-            with self._lock:
-                if self._loaded is cur:
-                    try:
-                        self._loaded = self._load()
-                    except RagError as e:  # e.g. rebuilt with other settings: keep answering from what we have
-                        log.warning("not switching to the new index generation: %s", e.message)
-                cur = self._loaded or cur
         return cur
 
-    def _published_elsewhere(self, cur: _Loaded) -> bool:
-        """Whether the index folder's live generation is no longer the one loaded (looked at every few seconds)."""
+    def refresh(self) -> None:
+        """Swap in a generation another process published (``rag index`` beside a running server), looking at the
+        index folder at most every ``index_watch_seconds``. It may load an index: call it from a worker thread
+        (``answer`` and ``search`` do)."""
+        cur = self._loaded
+        live = None if cur is None else self._published_elsewhere(cur)
+        if live is None:
+            return
+        with self._lock:
+            if self._loaded is not cur:
+                return
+            try:
+                self._loaded = self._load()
+            except RagError as e:  # e.g. rebuilt with other settings: keep answering from what we have
+                self._refused = live
+                log.warning("not switching to index generation %s: %s", live, e.message)
+
+    def _published_elsewhere(self, cur: _Loaded) -> str | None:
+        """The name of the index folder's live generation when it is not the one loaded (nor one refused before)."""
         every, now = self.settings.index_watch_seconds, time.monotonic()
         if every <= 0 or now - self._checked < every:
-            return False
+            return None
         self._checked = now
         from rag.store import current_generation
 
         live = current_generation(self.settings.index_dir)
-        return live is not None and live.name != cur.snapshot.path.name
+        if live is None or live.name in (cur.snapshot.path.name, self._refused):
+            return None
+        return live.name
 
     @property
     def current(self) -> Snapshot | None:
@@ -152,7 +163,9 @@ class Pipeline:
 
     def search(self, question: str, k: int | None = None) -> list[Hit]:
         """Rank chunks for a question with the configured retrievers, fusion and reranking."""
-        return self._retrieve(self.validate(question), k, {})[1]
+        q = self.validate(question)
+        self.refresh()
+        return self._retrieve(q, k, {})[1]
 
     def query_scores(self, q: str, timings: dict[str, float] | None = None, loaded: _Loaded | None = None
                      ) -> QueryScores:
@@ -190,6 +203,7 @@ class Pipeline:
         """
         t0 = time.perf_counter()
         q = self.validate(question)
+        self.refresh()
         timings: dict[str, float] = {}
         loaded = self.loaded
         timings["load_ms"] = (time.perf_counter() - t0) * 1e3
@@ -234,12 +248,13 @@ class Pipeline:
         upsert: Sequence[Article] = (),
         remove: Sequence[str] = (),
         prune_sources: Sequence[Path] = (),
+        spare: Sequence[Path] = (),
         rebuild: bool = False,
         progress: bool = False,
     ) -> IndexReport:
-        """Change the index on disk atomically, then serve the new generation."""
+        """Change the index on disk atomically, then serve the new generation (``update_index``)."""
         report = update_index(self.settings, self.embedder, upsert=upsert, remove=remove,
-                              prune_sources=prune_sources, rebuild=rebuild, progress=progress)
+                              prune_sources=prune_sources, spare=spare, rebuild=rebuild, progress=progress)
         if report.changed or rebuild or self._loaded is not None:
             self.reload()
         return report
@@ -260,9 +275,8 @@ def _limit_blas_threads(n: int) -> None:
 
 
 def _answers_own_words(focus: str, selection: answering.Selection) -> bool:
-    """Whether the sentences say most of what the user's own follow-up asks about: more than half its own words
-    ("And what is the capital of France?" is not answered by a sentence about the earlier topic, nor "And what is
-    the population of China?" by one that only says "China"). A follow-up with no words of its own ("And when?")
-    leans wholly on the earlier turns."""
-    own = own_terms(focus)
-    return not own or 2 * mentioned(own, " ".join(c.text for c in selection.sentences)) > len(own)
+    """Whether the sentences say every name and number the user's own follow-up brings in ("And what is the capital
+    of France?" is not answered by a sentence about the earlier topic that never says "France"). A follow-up that
+    names nothing new ("And when?", "What is his title?") leans wholly on the earlier turns."""
+    own = own_names(focus)
+    return mentioned(own, " ".join(c.text for c in selection.sentences)) == len(own)

@@ -20,15 +20,17 @@ _DETERMINERS = "the|a|an|his|her|their|its|this|these|those"
 _PREPOSITIONS = ("of|in|on|at|to|for|from|by|with|through|near|against|over|under|into|onto|across|behind|about|"
                  "between|among|around|after|before|during|without|within|toward|towards|upon|via|like|as|per")
 
+# "What was the (average household) size?", "What is the estimated population of ...?": a quantity.
+_QUANTITY = re.compile(
+    r"\bwhat\s+(?:is|was|are|were)\s+(?:the|its|their|[\w.-]+['’]s)\s+(?:[\w'’-]+\s+){0,2}?(?-i:population|number|"
+    r"amount|percentage|proportion|cost|price|size|length|height|distance|temperature|speed|rate|total|"
+    r"budget|revenue|salary|income|capacity|attendance|density|weight|depth|width|elevation|altitude|age)"
+    r"(?=\s*(?:[?,.]|$|(?:of|in|for|at|on|during|by|per|from|among|when|after|before)\b))", re.I)
+
 _TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(how (many|much|long|far|old|large|big|tall|high|often|fast))\b|\bwhat (percentage|percent|"
                 r"number|amount|size)\b", re.I), "number"),
-    # "What was the (average household) size?", "What is the estimated population of ...?": a quantity.
-    (re.compile(r"\bwhat\s+(?:is|was|are|were)\s+(?:the|its|their|[\w.-]+['’]s)\s+(?:[\w'’-]+\s+){0,2}?(?-i:population|number|"
-                r"amount|percentage|proportion|cost|price|size|length|height|distance|temperature|speed|rate|total|"
-                r"budget|revenue|salary|income|capacity|attendance|density|weight|depth|width|elevation|altitude|age)"
-                r"(?=\s*(?:[?,.]|$|(?:of|in|for|at|on|during|by|per|from|among|when|after|before)\b))", re.I),
-     "number"),
+    (_QUANTITY, "number"),
     (re.compile(r"\bwhen\b|\bwhat (years?|dates?|days?|months?|century|centuries|decades?|time|period)\b|"
                 r"\bin which year\b", re.I), "date"),
     (re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhat (company|organization|team|person|group|name)\b|\bwhere\b",
@@ -121,7 +123,7 @@ def asks_count(question: str) -> bool:
     """Whether the question asks how many or how much, or for a quantity ("What is the population of ...?"): a
     count answers it, never another phrase."""
     asked = _asking_words_only(question)
-    return bool(_COUNT.search(asked) or _TYPE_RULES[1][0].search(asked))
+    return bool(_COUNT.search(asked) or _QUANTITY.search(asked))
 
 
 def span_kind(question: str) -> str | None:

@@ -48,15 +48,21 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
 _LIST_ITEM = re.compile(r"\n(?=[ \t]*(?:[-*•+]|\d{1,2}[.)])[ \t]+\S)")
 
 
+_LIST_START = re.compile(r"[ \t]*(?:[-*•+]|\d{1,2}[.)])[ \t]+\S")
 _LIST_NUMBER = re.compile(r"\s*\d{1,2}")  # "2" of "2. Second step" ends no sentence
 
 
 def _items(text: str, paragraphs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The paragraphs, each cut where a list item starts a line."""
+    """The paragraphs, each cut where a list item starts a line, in a paragraph of two items or more (a wrapped line
+    that happens to start with "2." or "-" is no list)."""
     out: list[tuple[int, int]] = []
     for p_start, p_end in paragraphs:
+        cuts = list(_LIST_ITEM.finditer(text, p_start, p_end))
+        if len(cuts) + bool(_LIST_START.match(text, p_start)) < 2:
+            out.append((p_start, p_end))
+            continue
         pos = p_start
-        for m in _LIST_ITEM.finditer(text, p_start, p_end):
+        for m in cuts:
             out.extend(_trim(text, pos, m.start()))
             pos = m.end()
         out.extend(_trim(text, pos, p_end))

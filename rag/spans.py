@@ -20,10 +20,11 @@ NUMBER_WORDS = (
     "dozen half hundreds thousands millions billions dozens"
 )
 _DIGITS = r"\d(?:[\d,.]*\d)?"  # "8,336,817", "3.5"; never the comma or full stop after a number
-# Not an ordinal: "75th" ranks, it does not count (nor is its "7" a number).
-_NOT_ORDINAL = r"(?![\d,.]*(?:\d|(?:st|nd|rd|th)\b))"
-_NUM = (rf"(?:{_DIGITS}{_NOT_ORDINAL}(?:\s?(?:%|percent|million|billion|thousand|hundred))?|"
+_NUM = (rf"(?:{_DIGITS}(?:\s?(?:%|percent|million|billion|thousand|hundred))?|"
         rf"(?:{'|'.join(NUMBER_WORDS.split())})\b)")
+#: Right after a number, an ordinal's ending: "75th" ranks, it does not count. (Checked after matching: inside the
+#: pattern the check makes the scan of a long run of digits quadratic.)
+_ORDINAL_END = re.compile(r"(?:st|nd|rd|th)\b")
 _PATTERNS = {
     "date": re.compile(
         rf"\b(?:(?:early |late |mid-)?(?:{'|'.join(_MONTHS.split())})(?: \d{{1,2}})?,? ?\d{{3,4}}|\d{{1,2}} "
@@ -69,6 +70,8 @@ def candidates(sentence: str, kind: str, q_terms: set[str]) -> list[Span]:
     out: list[Span] = []
     if pattern is not None:
         for m in pattern.finditer(sentence):
+            if kind == "number" and _ORDINAL_END.match(sentence, m.end()):
+                continue
             text = m.group().strip(" ,;:-")
             words = [norm(w) for w in WORD.findall(text)]
             if not says_new(words, q_terms):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -10,6 +10,10 @@ from fastapi.responses import JSONResponse, Response
 
 from api.metrics import CONTENT_TYPE_LATEST, Metrics
 from api.readiness import Readiness
+
+if TYPE_CHECKING:
+    from rag.pipeline import Pipeline
+    from rag.store import Snapshot
 
 router = APIRouter(tags=["ops"])
 
@@ -27,7 +31,7 @@ async def readyz(request: Request) -> Any:
     reason = await readiness.check()
     if reason is not None:
         return JSONResponse({"status": "not_ready", "reason": reason}, status_code=503)
-    snap = await run_in_threadpool(lambda: readiness.pipeline.snapshot)  # may swap in a newer generation
+    snap = await run_in_threadpool(_refreshed, readiness.pipeline)
     return {
         "status": "ready",
         "documents": len(snap.documents),
@@ -35,6 +39,12 @@ async def readyz(request: Request) -> Any:
         "generation": snap.manifest.generation or snap.path.name,
         "model": snap.manifest.model_id,
     }
+
+
+def _refreshed(pipeline: Pipeline) -> Snapshot:
+    """The live snapshot after swapping in a generation another process published (blocking)."""
+    pipeline.refresh()
+    return pipeline.snapshot
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -148,7 +148,7 @@ function showAnswer(item, body, text, meta, question) {
 // How a follow-up was read: the offline rule prefixes the earlier question's words ("purpose parade: Who led ...?"),
 // an LLM rewrites the whole question.
 function rewriteNote(searched, asked) {
-  const own = asked.trim().replace(/^(and what about|and how about|what about|how about|and|but|also|so|then)\b[\s,]*/i, "");
+  const own = asked.trim().replace(/^(and what about|and how about|what about|how about|and|but|also|so|then|ok|okay)\b[\s,]*/i, "");
   const cut = searched.length - own.length - 2;
   if (own && cut > 0 && searched.slice(cut).toLowerCase() === `: ${own}`.toLowerCase()) {
     return `Read with the earlier question's words: ${searched.slice(0, cut)}`;
@@ -270,7 +270,8 @@ async function checkReady() {
   let kind = "offline";
   let text = "server unreachable · reconnecting…";
   try {
-    const response = await request("/readyz", { cache: "no-store" });
+    // a server that accepts the connection but never answers must not stop the polling for good
+    const response = await request("/readyz", { cache: "no-store", signal: AbortSignal.timeout(5000) });
     const payload = await response.json();
     if (response.ok) {
       kind = "ready";

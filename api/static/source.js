@@ -23,11 +23,23 @@ function fetchDocument(docId, fresh) {
   return documents.get(docId);
 }
 
-// The cited document, if it still holds the sentence at [start, end) (a re-upload may have moved it).
+// Citations count characters (code points, as Python does); JavaScript strings count UTF-16 units, two for an emoji.
+function utf16Offset(text, codePoints) {
+  let units = 0;
+  for (let i = 0; i < codePoints && units < text.length; i += 1) {
+    units += text.codePointAt(units) > 0xffff ? 2 : 1;
+  }
+  return units;
+}
+
+// The cited document and the sentence's [start, end) in its string, if it still holds the sentence there (a
+// re-upload may have moved it).
 async function citedDocument(citation) {
   for (const fresh of [false, true]) {
     const doc = await fetchDocument(citation.doc_id, fresh);
-    if (doc.text.slice(citation.start, citation.end) === citation.text) return doc;
+    const start = utf16Offset(doc.text, citation.start);
+    const end = start + citation.text.length;
+    if (doc.text.slice(start, end) === citation.text) return { doc, start, end };
   }
   return null;
 }
@@ -103,12 +115,12 @@ async function showSource(citation, button) {
   if (button) button.classList.add("active");
   panelState.opener = button || null;
   panel.focus({ preventScroll: true });
-  const doc = await citedDocument(citation).catch(() => null);
+  const found = await citedDocument(citation).catch(() => null);
   if (seq !== panelState.seq || panel.hidden) return;
-  panel.dataset.context = doc ? "passage" : "sentence";
-  if (!doc) return;
-  panel.querySelector(".source-doc").textContent = sourceDocLine(citation, doc.date);
-  revealMark(panel, renderPassage(passage, doc.text, citation.start, citation.end));
+  panel.dataset.context = found ? "passage" : "sentence";
+  if (!found) return;
+  panel.querySelector(".source-doc").textContent = sourceDocLine(citation, found.doc.date);
+  revealMark(panel, renderPassage(passage, found.doc.text, found.start, found.end));
 }
 
 // Closing gives the focus back to the chip that opened the panel, unless it has moved elsewhere meanwhile.

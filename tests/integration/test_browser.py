@@ -327,3 +327,21 @@ def test_document_markup_is_shown_as_text(page: Any, server: Server, artifacts: 
         page.screenshot(path=str(artifacts / "chat-escaped-markup.png"))
     finally:
         httpx.delete(f"{server.url}/documents/{doc_id}", headers=server.auth, timeout=120)
+
+
+def test_the_passage_is_found_after_characters_javascript_counts_twice(page: Any, server: Server) -> None:
+    """Citation offsets count characters (Python); an emoji is two units of a JavaScript string."""
+    doc = {"title": "Zorblax turnips", "text": ("Turnips 🥕🥕 are roots grown in Quenville. The Zorblax turnips of "
+                                                "Quenville glow violet at night. Farmers 🌙 sell them at dawn.")}
+    r = httpx.post(server.url + "/documents", json=doc, headers=server.auth, timeout=120)
+    assert r.status_code == 201, r.text
+    doc_id = r.json()["doc_id"]
+    try:
+        answer = ask(page, "What colour do the Zorblax turnips of Quenville glow at night?")
+        source = open_source(page, answer.locator(".body .cite").first)
+        assert source.get_attribute("data-context") == "passage"  # not the fallback to the bare sentence
+        mark = source.locator(".source-text mark").inner_text()
+        assert mark == "The Zorblax turnips of Quenville glow violet at night."
+        assert "🥕🥕 are roots" in source.locator(".source-text").inner_text()
+    finally:
+        httpx.delete(f"{server.url}/documents/{doc_id}", headers=server.auth, timeout=120)

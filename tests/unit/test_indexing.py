@@ -63,7 +63,7 @@ def test_removed_and_pruned_documents_leave_the_index(settings: Settings, fake_e
         p.update(remove=["nope"])
 
 
-def test_a_file_that_still_exists_is_not_pruned_when_it_fails_to_load(settings: Settings,
+def test_a_file_that_failed_to_load_is_spared_and_anything_else_not_upserted_is_pruned(settings: Settings,
                                                                       fake_embedder: HashEmbedder, tmp_path) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -72,9 +72,13 @@ def test_a_file_that_still_exists_is_not_pruned_when_it_fails_to_load(settings: 
     p = Pipeline(settings, fake_embedder)
     p.update(upsert=[plain_article("cats", CATS, str(folder / "cats.txt")),
                      plain_article("bread", BREAD, str(folder / "bread.txt"))])
-    # bread.txt is still there (say it became unreadable): only vanished files are pruned
-    report = p.update(upsert=[plain_article("cats", CATS, str(folder / "cats.txt"))], prune_sources=[folder])
+    # bread.txt is still there but could not be read this time: spared, it keeps its indexed version
+    report = p.update(upsert=[plain_article("cats", CATS, str(folder / "cats.txt"))], prune_sources=[folder],
+                      spare=[folder / "bread.txt"])
     assert report.removed == [] and set(p.snapshot.documents) == {"cats", "bread"}
+    # not spared (deleted, emptied, or a record gone from a JSONL file that is still there): pruned
+    report = p.update(upsert=[plain_article("cats", CATS, str(folder / "cats.txt"))], prune_sources=[folder])
+    assert report.removed == ["bread"]
 
 
 def test_two_files_with_one_id_are_refused_and_nothing_changes(settings: Settings, fake_embedder: HashEmbedder,

@@ -12,6 +12,7 @@ import pytest
 from rag.errors import UnsupportedDocument
 from rag.html_text import html_to_text
 from rag.loaders import (
+    Skipped,
     article_from_text,
     doc_id_for,
     load_path,
@@ -126,22 +127,22 @@ def test_a_folder_skips_what_it_cannot_read_when_asked(tmp_path: Path) -> None:
     _write(tmp_path / "sub" / "latin.txt", "café".encode("latin-1"))
     _write(tmp_path / "bad.jsonl", "{not json")
     _write(tmp_path / "empty.md", "  \n\n")
-    skipped: list[UnsupportedDocument] = []
+    skipped: list[Skipped] = []
     assert [a.doc_id for a in load_paths([tmp_path], skipped)] == ["good"]
-    assert sorted(e.message.split(":")[0] for e in skipped) == [str(tmp_path / "bad.jsonl"),
-                                                                str(tmp_path / "empty.md"),
-                                                                str(tmp_path / "sub" / "latin.txt")]
-    assert any(e.message.endswith("empty.md: no text") for e in skipped)
+    assert sorted((s.path.name, s.keep) for s in skipped) == [("bad.jsonl", True), ("empty.md", False),
+                                                              ("latin.txt", True)]
+    latin = f"{tmp_path / 'sub' / 'latin.txt'}: not UTF-8 text (invalid byte at offset 3)"
+    assert {s.reason for s in skipped} >= {f"{tmp_path / 'empty.md'}: no text", latin}
     with pytest.raises(UnsupportedDocument):  # without a list to collect them, the first one stops the load
         load_paths([tmp_path])
     with pytest.raises(UnsupportedDocument):  # a file named directly is always an error
         load_paths([tmp_path / "sub" / "latin.txt"], skipped)
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
 def test_utf16_with_a_byte_order_mark_is_read(tmp_path: Path, encoding: str) -> None:
     text = "Copper kettles whistle in Varn. Café."
-    raw = (text.encode(encoding) if encoding == "utf-16" else
+    raw = (text.encode(encoding) if encoding in ("utf-16", "utf-32") else
            ("\ufeff" + text).encode(encoding))
     [article] = load_path(_write(tmp_path / "k.txt", raw))
     assert article.text == text

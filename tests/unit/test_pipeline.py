@@ -123,10 +123,11 @@ def test_a_follow_up_whose_own_words_the_answer_never_says_abstains(pipeline: Pi
     # a follow-up with no words of its own leans on the context; one whose words are cited is answered
     assert not pipeline.answer("Rocket launch in Florida: and when?", focus="And when?").abstained
     assert not pipeline.answer("Rocket launch in Florida: and the astronauts?", focus="And the astronauts?").abstained
-    # one of its two words ("Florida") is not enough: the sentence is about the launch, not the population
-    q = "Rocket launch: what is the population of Florida?"
-    assert not pipeline.answer(q).abstained
-    assert pipeline.answer(q, focus="And what is the population of Florida?").abstained
+    # only the names and numbers it brings in must be said: "title", "year" or "held" rarely are
+    q = "Rocket launch in Florida: what year did it launch?"
+    assert not pipeline.answer(q, focus="What year did it launch?").abstained
+    q = "Rocket launch in Florida: what about Texas?"
+    assert pipeline.answer(q, focus="And what about Texas?").abstained
 
 
 def test_a_question_that_is_not_valid_unicode_is_refused(pipeline: Pipeline) -> None:
@@ -199,5 +200,7 @@ def test_a_generation_another_process_published_is_picked_up(settings: Settings,
     assert set(server.snapshot.documents) == {"cats"}
     Pipeline(settings, fake_embedder).update(upsert=[plain_article("rockets", ROCKETS)])  # another process
     time_module.sleep(0.05)
+    assert set(server.snapshot.documents) == {"cats"}  # reading the snapshot never loads (async code reads it)
+    server.search("rockets")  # answer and search look first
     expected = {"cats", "rockets"} if every else {"cats"}
     assert set(server.snapshot.documents) == expected
