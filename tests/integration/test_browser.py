@@ -240,17 +240,24 @@ def test_unreachable_server_keeps_the_question(browser: Any, server: Server, art
         assert "75th founding anniversary" in answer.locator(".body").inner_text()
 
 
+@contextlib.contextmanager
+def uploaded(server: Server, doc: dict[str, str]) -> Iterator[str]:
+    """A document uploaded through the API for the test's duration; yields its id."""
+    r = httpx.post(server.url + "/documents", json=doc, headers=server.auth, timeout=120)
+    assert r.status_code == 201, r.text
+    try:
+        yield r.json()["doc_id"]
+    finally:
+        httpx.delete(f"{server.url}/documents/{r.json()['doc_id']}", headers=server.auth, timeout=120)
+
+
 def test_status_keeps_polling_once_ready(browser: Any, server: Server) -> None:
     with open_page(browser, server, DESKTOP, clock=True) as page:
         assert re.fullmatch(r"ready · 1 document, \d+ passages", page.inner_text("#status"))
         doc = {"title": "Polling turnips", "text": "The Zorblax turnips of Quenville glow violet at night."}
-        r = httpx.post(server.url + "/documents", json=doc, headers=server.auth, timeout=120)
-        assert r.status_code == 201, r.text
-        try:
+        with uploaded(server, doc):
             page.clock.run_for(15_000)
             page.wait_for_function("document.querySelector('#status').textContent.includes('2 documents')")
-        finally:
-            httpx.delete(f"{server.url}/documents/{r.json()['doc_id']}", headers=server.auth, timeout=120)
         page.route("**/readyz", lambda route: route.abort("connectionrefused"))
         page.clock.run_for(15_000)
         page.wait_for_selector("#status.offline")
@@ -312,10 +319,7 @@ def test_document_markup_is_shown_as_text(page: Any, server: Server, artifacts: 
             "turnips of Quenville <script>window.__xss='body'</script> are bright violet and shine at night."
         ),
     }
-    r = httpx.post(server.url + "/documents", json=doc, headers=server.auth, timeout=120)
-    assert r.status_code == 201, r.text
-    doc_id = r.json()["doc_id"]
-    try:
+    with uploaded(server, doc):
         answer = ask(page, "What colour are the glowing turnips of Quenville?")
         source = open_source(page, answer.locator(".body .cite").first)
         assert source.get_attribute("data-context") == "passage"  # the whole text, around the sentence
@@ -325,23 +329,16 @@ def test_document_markup_is_shown_as_text(page: Any, server: Server, artifacts: 
         assert page.evaluate("window.__xss") is None  # ... and never ran
         assert page.locator(".msg script, .msg img, #source script, #source img").count() == 0
         page.screenshot(path=str(artifacts / "chat-escaped-markup.png"))
-    finally:
-        httpx.delete(f"{server.url}/documents/{doc_id}", headers=server.auth, timeout=120)
 
 
 def test_the_passage_is_found_after_characters_javascript_counts_twice(page: Any, server: Server) -> None:
     """Citation offsets count characters (Python); an emoji is two units of a JavaScript string."""
     doc = {"title": "Zorblax turnips", "text": ("Turnips 🥕🥕 are roots grown in Quenville. The Zorblax turnips of "
                                                 "Quenville glow violet at night. Farmers 🌙 sell them at dawn.")}
-    r = httpx.post(server.url + "/documents", json=doc, headers=server.auth, timeout=120)
-    assert r.status_code == 201, r.text
-    doc_id = r.json()["doc_id"]
-    try:
+    with uploaded(server, doc):
         answer = ask(page, "What colour do the Zorblax turnips of Quenville glow at night?")
         source = open_source(page, answer.locator(".body .cite").first)
         assert source.get_attribute("data-context") == "passage"  # not the fallback to the bare sentence
         mark = source.locator(".source-text mark").inner_text()
         assert mark == "The Zorblax turnips of Quenville glow violet at night."
         assert "🥕🥕 are roots" in source.locator(".source-text").inner_text()
-    finally:
-        httpx.delete(f"{server.url}/documents/{doc_id}", headers=server.auth, timeout=120)

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter, ValidationError
 
-from api.app import create_app
 from api.schemas import Text
-from rag.pipeline import Pipeline
-from rag.settings import Settings
-from tests.conftest import plain_article
-from tests.fakes import HashEmbedder
-from tests.unit.test_indexing import BREAD, ROCKETS
 
 JSON = {"content-type": "application/json"}
 USER = '{"role": "user", "content": "How many astronauts flew?"}'
 
 
 @pytest.fixture
-def client(settings: Settings, fake_embedder: HashEmbedder) -> Iterator[TestClient]:
-    p = Pipeline(settings, fake_embedder)
-    p.update(upsert=[plain_article("rockets", ROCKETS), plain_article("bread", BREAD)])
-    with TestClient(create_app(pipeline=p)) as c:
-        yield c
+def client(rockets_app: TestClient) -> TestClient:
+    return rockets_app
 
 
 def assert_422(r: Any, code: str = "invalid_request", field: str | None = None) -> str:

@@ -3,32 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.routes.openai_compat import usage
 from rag.chunking import get_encoding
-from rag.pipeline import Pipeline
-from rag.settings import Settings
-from tests.conftest import plain_article
-from tests.fakes import HashEmbedder
 from tests.unit.test_api_routes import events
-from tests.unit.test_indexing import BREAD, ROCKETS
 
 QUESTION = "How many astronauts did the rocket carry?"
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": QUESTION}]
 
 
 @pytest.fixture
-def client(settings: Settings, fake_embedder: HashEmbedder) -> Iterator[TestClient]:
-    p = Pipeline(settings, fake_embedder)
-    p.update(upsert=[plain_article("rockets", ROCKETS), plain_article("bread", BREAD)])
-    with TestClient(create_app(pipeline=p)) as c:
-        yield c
+def client(rockets_app: TestClient) -> TestClient:
+    return rockets_app
 
 
 def chunks(client: TestClient, **body: Any) -> list[dict[str, Any]]:
