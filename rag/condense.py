@@ -143,6 +143,13 @@ def _resolve(question: str, previous: str) -> str:
     return f"{' '.join(carried)}: {stripped[:1].upper()}{stripped[1:]}"
 
 
+def own_words(question: str) -> list[str]:
+    """The content words a follow-up says itself (no lead, pronoun or stop word): "Where did he watch the parade
+    from?" -> watch, parade."""
+    lead = _LEADS.match(question)
+    return [w for w in content_words(question[lead.end():] if lead else question) if w.lower() not in _PRONOUNS]
+
+
 def own_names(question: str) -> list[str]:
     """The names and numbers a follow-up says of its own: "And what is the capital of France?" -> France. (Its
     other words are often the question's own vocabulary, "year", "title", "held", which answers rarely repeat.)"""

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag import answering
-from rag.condense import mentioned, own_names
+from rag.condense import mentioned, own_names, own_words
 from rag.errors import EmptyQuestion, InvalidQuestion, QuestionTooLong, RagError
 from rag.indexing import IndexReport, check_compatible, expected_manifest, update_index
 from rag.protocols import TokenEmbedder
@@ -199,8 +199,20 @@ class Pipeline:
     def answer(self, question: str, k: int | None = None, *, focus: str | None = None) -> Answer:
         """Retrieve, pick the supporting sentences, cite them, or abstain.
 
-        ``focus``: the user's own words when ``question`` was condensed from a follow-up (see ``select``).
+        ``focus``: the user's own words when ``question`` was condensed from a follow-up (see ``select``). The
+        follow-up is then also asked as it stands, and that answer is kept when it says more of the user's own
+        words than the condensed one's: the earlier turn may not be what a pronoun points at ("Where did he watch
+        the parade from?" after a question that names no "he").
         """
+        condensed = self._answer(question, k, focus)
+        if not focus or focus.strip() == condensed.question:
+            return condensed
+        alone = self._answer(focus, k, None)
+        if not alone.abstained and (condensed.abstained or _says_own(focus, alone) > _says_own(focus, condensed)):
+            return alone
+        return condensed
+
+    def _answer(self, question: str, k: int | None, focus: str | None) -> Answer:
         t0 = time.perf_counter()
         q = self.validate(question)
         self.refresh()
@@ -272,6 +284,11 @@ def _limit_blas_threads(n: int) -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=n, user_api="blas")
+
+
+def _says_own(focus: str, answer: Answer) -> int:
+    """How many of the follow-up's own content words the answer's first (best) sentence says."""
+    return 0 if answer.abstained or not answer.citations else mentioned(own_words(focus), answer.citations[0].text)
 
 
 def _answers_own_words(focus: str, selection: answering.Selection) -> bool:

@@ -204,3 +204,16 @@ def test_a_generation_another_process_published_is_picked_up(settings: Settings,
     server.search("rockets")  # answer and search look first
     expected = {"cats", "rockets"} if every else {"cats"}
     assert set(server.snapshot.documents) == expected
+
+
+def test_a_follow_up_is_answered_as_it_stands_when_that_says_more_of_its_own_words(pipeline: Pipeline) -> None:
+    """The earlier turn was about rockets, but "they" are cats: the question asked alone cites a sentence that says
+    "hunt", the condensed one a rocket sentence that does not, so the answer alone is kept."""
+    condensed = "rocket launched from Florida in March carried astronauts: What do they hunt?"
+    assert pipeline.answer(condensed).citations[0].text == "The rocket launched from Florida in March."
+    ans = pipeline.answer(condensed, focus="What do they hunt?")
+    assert ans.question == "What do they hunt?" and ans.citations[0].text == "They hunt mice at night."
+    # when the condensed question's sentence says as much of the user's words, it stays
+    kept = pipeline.answer("Rocket launch in Florida: how long did the mission last?",
+                           focus="How long did the mission last?")
+    assert kept.question.startswith("Rocket launch in Florida") and "mission lasted" in kept.citations[0].text
