@@ -55,6 +55,7 @@ _UPLOAD_BODY = {
 
 
 @router.get("", response_model=DocumentList)
+@router.get("/", response_model=DocumentList, include_in_schema=False)  # not a document with the id ""
 async def list_documents(pipeline: PipelineDep) -> dict[str, Any]:
     """Every document in the live index."""
     snap = await run_in_threadpool(lambda: pipeline.snapshot)

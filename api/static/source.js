@@ -80,10 +80,15 @@ function contextRange(text, start, end) {
 }
 
 // The passage around the cited sentence, the sentence in a <mark>; all text nodes.
+// Markdown heading marks ("## History") read as noise around the passage; the words stay.
+function unmarked(context) {
+  return context.replace(/^[ \t]{0,3}#{1,6}[ \t]+/gm, "");
+}
+
 function renderPassage(node, text, start, end) {
   const { from, to, clippedStart, clippedEnd } = contextRange(text, start, end);
-  const before = (clippedStart ? "…" : "") + text.slice(from, start).trimStart();
-  const after = text.slice(end, to).trimEnd() + (clippedEnd ? "…" : "");
+  const before = (clippedStart ? "…" : "") + unmarked(text.slice(from, start)).trimStart();
+  const after = unmarked(text.slice(end, to)).trimEnd() + (clippedEnd ? "…" : "");
   const mark = el("mark", "", text.slice(start, end));
   node.replaceChildren(document.createTextNode(before), mark, document.createTextNode(after));
   return mark;

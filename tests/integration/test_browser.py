@@ -342,3 +342,14 @@ def test_the_passage_is_found_after_characters_javascript_counts_twice(page: Any
         mark = source.locator(".source-text mark").inner_text()
         assert mark == "The Zorblax turnips of Quenville glow violet at night."
         assert "🥕🥕 are roots" in source.locator(".source-text").inner_text()
+
+
+def test_markdown_heading_marks_are_left_out_of_the_passage(page: Any, server: Server) -> None:
+    text = "## History of the Copper Bridge\n\nThe Copper Bridge of Varn opened in 1932. It spans the river Oskel."
+    doc = {"title": "Copper Bridge notes", "text": text}
+    with uploaded(server, doc):
+        answer = ask(page, "When did the Copper Bridge of Varn open?")
+        source = open_source(page, answer.locator(".body .cite").first)
+        assert source.get_attribute("data-context") == "passage"
+        passage = source.locator(".source-text").inner_text()
+        assert "History of the Copper Bridge" in passage and "#" not in passage

@@ -111,6 +111,11 @@ def test_read_document_returns_its_full_text(client: TestClient) -> None:
                         "date": None, "text": CATS}
 
 
+def test_a_trailing_slash_lists_the_documents(client: TestClient) -> None:
+    r = client.get("/documents/")
+    assert r.status_code == 200 and r.json() == client.get("/documents").json()
+
+
 def test_citation_offsets_index_the_returned_text(client: TestClient) -> None:
     answer = client.post("/ask", json={"question": "What do cats hunt at night?"}).json()
     assert answer["citations"], answer
