@@ -40,13 +40,6 @@ class PayloadTooLarge(RagError):
     status = 413
 
 
-class EmptyDocument(RagError):
-    """An upload with no readable text."""
-
-    code = "empty_document"
-    status = 422
-
-
 class ModelNotFound(RagError):
     """``GET /v1/models/{id}`` for an id this server does not offer."""
 

@@ -47,9 +47,7 @@ class Responder:
 
     def standalone_question(self, turns: Sequence[Turn]) -> Standalone:
         """Validate the last user message, then resolve it against the earlier turns (blocking)."""
-        if not any(t.role == "user" for t in turns):
-            raise EmptyQuestion("the conversation has no user message to answer")
-        last = last_user_message(turns)
+        last = last_user_message(turns)  # that there is one, the routes check (``require_user_message``)
         if not last.strip():
             raise EmptyQuestion("the last user message is empty: ask something about the indexed articles")
         self.pipeline.validate(last)

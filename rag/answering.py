@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rag.fusion import zscore_fusion
+from rag.sentences import is_list_item
 from rag.short_answer import has_typed_span
 from rag.types import Citation, Hit
 
@@ -92,7 +92,6 @@ def candidates(hits: Sequence[Hit], retriever: HybridRetriever, qs: QueryScores,
     ]
 
 
-_LIST_ITEM = re.compile(r"(?:[-*•+]|\d{1,2}[.)])\s")  # "- warm clothes and boots": an item, not a heading
 #: A line this short without a full stop, a number or a colon is a heading ("The Copper Bridge"), not a statement.
 HEADING_WORDS = 10
 
@@ -108,7 +107,7 @@ def is_statement(sentence: str) -> bool:
     words = len(text.split())
     if words < 3 or text.startswith("#"):
         return False
-    return (words > HEADING_WORDS or _LIST_ITEM.match(text) is not None or text[-1] in ".!?…:;\"'”’)]" or ":" in text
+    return (words > HEADING_WORDS or is_list_item(text) or text[-1] in ".!?…:;\"'”’)]" or ":" in text
             or any(ch.isdigit() for ch in text))
 
 

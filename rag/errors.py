@@ -63,6 +63,13 @@ class UnsupportedDocument(RagError):
     status = 415
 
 
+class EmptyDocument(RagError):
+    """A document with no text (an empty upload or file)."""
+
+    code = "empty_document"
+    status = 422
+
+
 class DuplicateDocument(RagError):
     """Two different files would get the same document id."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import json
 import os
@@ -13,10 +12,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from rag.errors import UnsupportedDocument
+from rag.errors import EmptyDocument, UnsupportedDocument
 from rag.faq import split_article
 from rag.html_text import html_to_text
 from rag.sentences import sentence_spans, skip_dateline
+from rag.textfile import decode, normalise, read_bytes
 from rag.types import Article, FaqPair
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".jsonl")
@@ -55,10 +55,10 @@ def load_paths(paths: Sequence[Path], skipped: list[Skipped] | None = None) -> l
             for file in _walk(path):
                 try:
                     articles.extend(load_path(file, root=path))
-                except UnsupportedDocument as e:
+                except (UnsupportedDocument, EmptyDocument) as e:
                     if skipped is None:
                         raise
-                    skipped.append(Skipped(file, e.message, keep=not e.message.endswith(_NO_TEXT)))
+                    skipped.append(Skipped(file, e.message, keep=not isinstance(e, EmptyDocument)))
         elif path.is_file():
             articles.extend(load_path(path))
         else:
@@ -80,19 +80,16 @@ def load_path(path: Path, root: Path | None = None) -> list[Article]:
             f"{path}: unsupported file type {suffix or '(no extension)'}; expected one of {', '.join(SUFFIXES)}"
         )
     # The absolute path: pruning and the same-id check compare sources from runs started in other folders.
-    articles = articles_from_bytes(doc_id_for(path, root), _read(path), suffix, source=str(path.resolve()))
+    articles = articles_from_bytes(doc_id_for(path, root), read_bytes(path), suffix, source=str(path.resolve()))
     if not any(a.text.strip() for a in articles):
-        raise UnsupportedDocument(f"{path}{_NO_TEXT}")
+        raise EmptyDocument(f"{path}: no text")
     return articles
-
-
-_NO_TEXT = ": no text"
 
 
 def articles_from_bytes(doc_id: str, data: bytes, suffix: str, *, source: str = "") -> list[Article]:
     """Parse raw bytes of a document whose type is given by ``suffix`` (e.g. ``.md``)."""
     suffix = suffix.lower() if suffix.startswith(".") else f".{suffix.lower()}"
-    text = _decode(data, source or doc_id)
+    text = decode(data, source or doc_id)
     if suffix == ".jsonl":
         return [article for article, _ in _jsonl_records(doc_id, text, source or doc_id)]
     sha = hashlib.sha256(data).hexdigest()
@@ -117,7 +114,7 @@ def load_qa_jsonl(path: Path, root: Path | None = None) -> list[tuple[Article, Q
     """Each JSONL record as an article with its (question, all gold answers) list, for evaluation."""
     if path.suffix.lower() != ".jsonl":
         raise UnsupportedDocument(f"{path}: expected a .jsonl file")
-    return _jsonl_records(doc_id_for(path, root), _decode(_read(path), str(path)), str(path))
+    return _jsonl_records(doc_id_for(path, root), decode(read_bytes(path), str(path)), str(path))
 
 
 def doc_id_for(path: Path, root: Path | None = None) -> str:
@@ -128,13 +125,6 @@ def doc_id_for(path: Path, root: Path | None = None) -> str:
         except ValueError:
             pass
     return path.stem
-
-
-def normalise(text: str) -> str:
-    """Drop a leading BOM and turn CRLF / CR newlines into LF."""
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def parse_date(value: str | None) -> str | None:
@@ -285,24 +275,3 @@ def _walk(folder: Path) -> list[Path]:
             if not name.startswith(".") and path.suffix.lower() in SUFFIXES:
                 files.append((path.relative_to(folder).as_posix(), path))
     return [path for _, path in sorted(files)]
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise UnsupportedDocument(f"{path}: cannot read ({exc.strerror or exc})") from exc
-
-
-def _decode(data: bytes, name: str) -> str:
-    """UTF-8 text, or UTF-32 / UTF-16 / UTF-8 with a byte-order mark (as Windows editors save it)."""
-    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: its mark starts the same
-        encoding, label = "utf-32", "UTF-32"
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding, label = "utf-16", "UTF-16"
-    else:
-        encoding, label = "utf-8-sig", "UTF-8"
-    try:
-        return normalise(data.decode(encoding))
-    except UnicodeDecodeError as exc:
-        raise UnsupportedDocument(f"{name}: not {label} text (invalid byte at offset {exc.start})") from exc

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class _Loaded:
     """An index generation with the retrievers built over it (swapped as a whole)."""

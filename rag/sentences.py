@@ -44,12 +44,16 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return spans
 
 
-#: A line that opens a list item ("- ", "* ", "• ", "2. ", "3) "): items are sentences of their own, full stop or not.
-_LIST_ITEM = re.compile(r"\n(?=[ \t]*(?:[-*•+]|\d{1,2}[.)])[ \t]+\S)")
-
-
-_LIST_START = re.compile(r"[ \t]*(?:[-*•+]|\d{1,2}[.)])[ \t]+\S")
+_ITEM_START = r"[ \t]*(?:[-*•+]|\d{1,2}[.)])[ \t]+\S"  # "- ", "* ", "• ", "2. ", "3) " and then the item
+#: A line that opens a list item: items are sentences of their own, full stop or not.
+_LIST_ITEM = re.compile(r"\n(?=" + _ITEM_START + ")")
+_LIST_START = re.compile(_ITEM_START)
 _LIST_NUMBER = re.compile(r"\s*\d{1,2}")  # "2" of "2. Second step" ends no sentence
+
+
+def is_list_item(sentence: str) -> bool:
+    """Whether a sentence is a list item ("- warm clothes and boots"), which needs no full stop to be one."""
+    return _LIST_START.match(sentence) is not None
 
 
 def _items(text: str, paragraphs: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -13,9 +13,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.deps import PipelineDep, require_write_key
-from api.errors import EmptyDocument, InvalidRequest
+from api.errors import InvalidRequest
 from api.schemas import DocumentChange, DocumentIn, DocumentList
-from rag.errors import DocumentNotFound, IndexNotFound, RagError, UnsupportedDocument
+from rag.errors import DocumentNotFound, EmptyDocument, IndexNotFound, RagError, UnsupportedDocument
 from rag.indexing import IndexReport
 from rag.pipeline import Pipeline
 from rag.types import Article
