@@ -169,6 +169,7 @@ class DocumentChange(BaseModel):
     status: Literal["added", "updated", "unchanged", "deleted"]
     title: str | None = None
     chunks: int = Field(..., description="Chunks in the whole index after the change.")
+    document_chunks: int = Field(..., description="Chunks of this document after the change (0 once deleted).")
     generation: str
 
 

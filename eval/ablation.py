@@ -39,6 +39,8 @@ NO_ALIGN_RERANK = {"rerank_alignment_weight": 0.0}
 ALONE = {"rerank_with_previous": False}
 ROWS = (
     Row("dense only", "dense", {"retrieval": "dense", "rerank": False, **NO_MMR}),
+    Row("dense only, chunk vectors encoded by the model", "dense-encoded",
+        {"retrieval": "dense", "rerank": False, "chunk_vectors": "encoded", **NO_MMR}),
     Row("BM25 only", "bm25", {"retrieval": "bm25", "rerank": False, **NO_MMR}),
     Row("hybrid, RRF k=60, equal weights", "hybrid-rrf", {"fusion": "rrf", "rerank": False, **NO_MMR}),
     Row("hybrid, z-score fusion", "hybrid-zscore", {"fusion": "zscore", "rerank": False, **NO_MMR}),
@@ -63,6 +65,7 @@ ROWS = (
     Row("shipped default, chunks 200/40", "chunks-200", {"chunk_tokens": 200, "chunk_overlap": 40}),
     Row("shipped default, chunks 256/64", "default", {"chunk_tokens": 256, "chunk_overlap": 64}),
     Row("shipped default + title header", "title-header", {"title_header": True}),
+    Row("shipped default, chunk vectors encoded by the model", "chunks-encoded", {"chunk_vectors": "encoded"}),
 )
 DATASETS = ("xquad", "fairytaleqa")
 K = 5

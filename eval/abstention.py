@@ -3,7 +3,9 @@
 ``python -m eval.abstention`` builds one leakage-free index per dataset (bodies only, as the harness does)
 and asks every dataset's questions against its own index (answerable) and against each other dataset's
 index (unanswerable: XQuAD questions have no answer in the FairytaleQA stories and the reverse), through
-``Pipeline.answer()`` at the configured threshold. It also records the evidence ``answer()`` gates on, so
+``Pipeline.answer()`` at the configured threshold. Harder unanswerable cases follow: each half of a dataset's
+articles against the other half's index, and questions against their own article with the paragraph that
+answers them left out. It also records the evidence ``answer()`` gates on, so
 the error rates can be swept over thresholds without asking again.
 """
 
@@ -15,7 +17,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -123,25 +125,48 @@ def measure(sets: Sequence[Dataset], settings: Settings, k: int, embedder: Embed
             answerable: bool = True) -> list[Probe]:
     """Every dataset's questions against every dataset's own temporary index (bodies only); with
     ``answerable=False``, only against the other datasets' indexes."""
+    probes: list[Probe] = []
+    for index_ds in sets:
+        asked = sets if answerable else [ds for ds in sets if ds is not index_ds]
+        probes += ask(index_ds, asked, settings, k, embedder, answerable=index_ds.__eq__)
+    return probes
+
+
+def measure_left_out(ds: Dataset, settings: Settings, k: int, embedder: Embedder, shifts: int) -> list[Probe]:
+    """The dataset's questions against its own articles with each question's answer paragraph left out
+    (``eval.datasets.answer_paragraph_left_out``), over ``shifts`` indexes that leave out different paragraphs."""
+    from eval.datasets import answer_paragraph_left_out
+
+    probes: list[Probe] = []
+    for shift in range(shifts):
+        held = answer_paragraph_left_out(ds, shift)
+        if held.questions:
+            probes += ask(held, [held], settings, k, embedder, answerable=lambda _: False)
+    return probes
+
+
+def ask(index_ds: Dataset, asked: Sequence[Dataset], settings: Settings, k: int, embedder: Embedder,
+        answerable: Callable[[Dataset], bool]) -> list[Probe]:
+    """The questions of ``asked`` against a temporary index of ``index_ds``'s articles (bodies only)."""
     from eval.embed_cache import caching
     from eval.harness import check_leakage, temporary_index, warm_texts
     from rag.pipeline import Pipeline
 
     probes: list[Probe] = []
-    for index_ds in sets:
-        cache = caching(embedder)
-        with temporary_index(index_ds, settings, cache) as pipeline:
-            chunks = list(pipeline.snapshot.chunks.values())
-            check_leakage(chunks, index_ds, with_faq=False)
-            cache.warm([q.question.strip() for ds in sets for q in ds.questions] + warm_texts(index_ds, chunks))
-            never = Pipeline(pipeline.settings.model_copy(update={"abstain_threshold": -1.0}), cache)
-            for ds in sets if answerable else [ds for ds in sets if ds is not index_ds]:
-                for q in ds.questions:
-                    ans = pipeline.answer(q.question, k)
-                    forced = never.answer(q.question, k)
-                    cite = max((c.score for c in forced.citations), default=None)
-                    probes.append(Probe(q.qid, f"{ds.name}:{q.doc_id}", ds.name, index_ds.name, ds is index_ds,
-                                        ans.abstained, gating_evidence(pipeline, ans), cite))
+    cache = caching(embedder)
+    with temporary_index(index_ds, settings, cache) as pipeline:
+        chunks = list(pipeline.snapshot.chunks.values())
+        check_leakage(chunks, index_ds, with_faq=False)
+        cache.warm([q.question.strip() for ds in asked for q in ds.questions] + warm_texts(index_ds, chunks))
+        never = Pipeline(pipeline.settings.model_copy(update={"abstain_threshold": -1.0}), cache)
+        for ds in asked:
+            own = answerable(ds)
+            for q in ds.questions:
+                ans = pipeline.answer(q.question, k)
+                forced = never.answer(q.question, k)
+                cite = max((c.score for c in forced.citations), default=None)
+                probes.append(Probe(q.qid, f"{ds.name}:{q.doc_id}", ds.name, index_ds.name, own,
+                                    ans.abstained, gating_evidence(pipeline, ans), cite))
     return probes
 
 
@@ -252,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", type=Path, default=None, help="folder holding xquad/ and fairytaleqa/")
     p.add_argument("--out", type=Path, default=Path("eval/runs/abstention"), help="output folder")
     p.add_argument("--k", type=int, default=None, help="chunks answer() retrieves (default: top_k)")
+    p.add_argument("--left-out-shifts", type=int, default=5, help="indexes per dataset that each leave out another "
+                   "paragraph of every article, for the questions that paragraph answers (0: skip)")
     args = p.parse_args(argv)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from eval import datasets
@@ -267,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     for ds in sets:  # within one corpus: each half's questions against the other half's articles (the answerable
         # runs, each half against itself, would count those questions twice and move the operating point)
         probes += measure(datasets.halves(ds), settings, k, embedder, answerable=False)
+    for ds in sets:  # about an indexed article that does not answer them: its answer paragraph left out
+        probes += measure_left_out(ds, settings, k, embedder, args.left_out_shifts)
     summary = {"k": k, **summarise(probes, settings.abstain_threshold),
                "config": settings.model_dump(mode="json", include={"retrieval", "fusion", "rerank", "chunk_tokens",
                                                                    "chunk_overlap", "top_k", "abstain_threshold"}),

@@ -108,6 +108,40 @@ def halves(ds: Dataset) -> tuple[Dataset, Dataset]:
     return out[0], out[1]
 
 
+def answer_paragraph_left_out(ds: Dataset, shift: int = 0) -> Dataset:
+    """Each article without one of its body's paragraphs (the ``(i + shift) % n``-th of article i, in id order),
+    and only the questions whose gold answers that paragraph holds and what is left never says. An article of one
+    paragraph, or of no more paragraphs than ``shift``, stays whole and asks nothing (shifts 0 .. n-1 leave out
+    each paragraph once).
+
+    The article itself stays indexed, so these questions are about an indexed article that does not answer them:
+    the hard case of abstention (SQuAD 2.0's kind), where the article's other sentences share the question's
+    topic and words. A gold written in other words may still be answered elsewhere, so only golds quoted from the
+    text count (``contains_answer``), and a question is kept only when none of its golds is left.
+    """
+    from dataclasses import replace
+
+    from eval.metrics import contains_answer
+
+    arts: list[Article] = []
+    kept_questions: list[Question] = []
+    by_doc: dict[str, list[Question]] = {}
+    for q in ds.questions:
+        by_doc.setdefault(q.doc_id, []).append(q)
+    for i, a in enumerate(sorted(ds.articles, key=lambda a: a.doc_id)):
+        paras = a.text[a.body_start : a.body_end].split("\n\n")
+        if len(paras) < 2 or shift >= len(paras):
+            arts.append(a)
+            continue
+        drop = (i + shift) % len(paras)
+        body = "\n\n".join(p for j, p in enumerate(paras) if j != drop)
+        arts.append(replace(a, text=body, body_start=0, body_end=len(body), faq=(), disclaimer=None,
+                            sha256=f"{a.sha256}-without-{drop}"))
+        kept_questions += [q for q in by_doc.get(a.doc_id, ())
+                           if contains_answer(paras[drop], q.golds) and not contains_answer(body, q.golds)]
+    return Dataset(f"{ds.name}-answer-paragraph-out", ds.source, ds.origin, tuple(arts), tuple(kept_questions))
+
+
 def _load_articles(path: Path) -> list[Article]:
     from rag.loaders import load_paths
 

@@ -15,8 +15,8 @@ BASELINES = Path(__file__).resolve().parent / "baselines"
 GATED = ("answer_hit@k", "doc_hit@k", "mrr@k", "evidence_hit@k", "first_sentence_contains", "contains_answer", "f1",
          "short_f1", "semantic_similarity")
 #: The settings a baseline records as what it was measured with.
-MEASURED_WITH = ("retrieval", "fusion", "chunk_tokens", "chunk_overlap", "title_header", "top_k", "rerank",
-                 "rerank_coverage_weight", "rerank_with_previous", "mmr_lambda", "answer_coverage_weight",
+MEASURED_WITH = ("retrieval", "fusion", "chunk_tokens", "chunk_overlap", "title_header", "chunk_vectors", "top_k",
+                 "rerank", "rerank_coverage_weight", "rerank_with_previous", "mmr_lambda", "answer_coverage_weight",
                  "short_answer_rerank", "abstain_threshold", "abstain_coverage_weight", "embedding_model_id")
 MIN_TOLERANCE = 0.01
 ROUNDING = 0.005  # tolerances are multiples of this

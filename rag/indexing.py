@@ -71,13 +71,14 @@ def expected_manifest(settings: Settings, model_id: str, weights_sha256: str | N
         index_faq=settings.index_faq,
         title_header=settings.title_header,
         token_vectors=token_vectors,
+        chunk_vectors=settings.chunk_vectors,
     )
 
 
 def check_compatible(found: Manifest, wanted: Manifest) -> None:
     """Raise ``IndexMismatch`` naming every difference and the fix."""
-    fields = ("format_version", "model_id", "weights_sha256", "dimension", "tokenizer",
-              "chunk_tokens", "chunk_overlap", "index_faq", "title_header", "token_vectors", "normalized", "metric")
+    fields = ("format_version", "model_id", "weights_sha256", "dimension", "tokenizer", "chunk_tokens",
+              "chunk_overlap", "index_faq", "title_header", "token_vectors", "chunk_vectors", "normalized", "metric")
     diffs = [
         f"{name}: index has {getattr(found, name)!r}, settings want {getattr(wanted, name)!r}"
         for name in fields
@@ -187,13 +188,8 @@ def update_index(
         report.unchanged.extend(d for d in docs if d not in incoming and d not in report.unchanged)
         new_chunks = _chunk_all(make_chunker(settings, embedder), todo, start_id=max(chunks, default=-1) + 1)
         texts = {a.doc_id: a.text for a in todo}
-        new_sents = _sentences_of(new_chunks, texts, max(sents, default=-1) + 1)
+        new_sents, members = _sentences_of(new_chunks, texts, max(sents, default=-1) + 1)
         if new_chunks:
-            titles = {a.doc_id: a.title if settings.title_header else None for a in todo}
-            fresh = embedder.embed([with_header(titles[c.doc_id], c.text) for c in new_chunks], progress=progress)
-            for c, v in zip(new_chunks, fresh, strict=True):
-                chunks[c.chunk_id] = c
-                vectors[c.chunk_id] = v
             sent_texts = [texts[x.doc_id][x.start : x.end] for x in new_sents]
             if sent_toks is not None:
                 assert isinstance(embedder, TokenEmbedder)
@@ -204,6 +200,13 @@ def update_index(
             for x, v in zip(new_sents, fresh, strict=True):
                 sents[x.sent_id] = x
                 sent_vecs[x.sent_id] = v
+            titles = {a.doc_id: a.title if settings.title_header else None for a in todo}
+            pooled = settings.chunk_vectors == "pooled"
+            made = (_pooled_chunk_vectors(embedder, new_chunks, members, sent_texts, fresh, titles) if pooled
+                    else embedder.embed([with_header(titles[c.doc_id], c.text) for c in new_chunks], progress=progress))
+            for c, v in zip(new_chunks, made, strict=True):
+                chunks[c.chunk_id] = c
+                vectors[c.chunk_id] = v
         for art in todo:
             docs[art.doc_id] = _record(art)
         report.embedded_chunks = len(new_chunks)
@@ -231,18 +234,49 @@ def _chunk_all(chunker: TokenChunker, articles: Sequence[Article], start_id: int
     return out
 
 
-def _sentences_of(chunks: Sequence[Chunk], texts: dict[str, str], start_id: int) -> list[Sentence]:
-    """Unique sentence spans inside the chunks (overlapping chunks share sentences), datelines left out."""
-    seen: set[tuple[str, int, int]] = set()
+def _sentences_of(chunks: Sequence[Chunk], texts: dict[str, str], start_id: int
+                  ) -> tuple[list[Sentence], list[list[int]]]:
+    """Unique sentence spans inside the chunks (overlapping chunks share sentences), datelines left out, and per
+    chunk the positions of its sentences in that list."""
+    seen: dict[tuple[str, int, int], int] = {}
     out: list[Sentence] = []
+    members: list[list[int]] = []
     for c in chunks:
         text = texts[c.doc_id]
+        mine: list[int] = []
         for s, e in sentence_spans(text, c.start, c.end):
             s = skip_dateline(text, s, e)
             if (c.doc_id, s, e) not in seen:
-                seen.add((c.doc_id, s, e))
+                seen[(c.doc_id, s, e)] = len(out)
                 out.append(Sentence(start_id + len(out), c.doc_id, s, e))
-    return out
+            mine.append(seen[(c.doc_id, s, e)])
+        members.append(mine)
+    return out, members
+
+
+def _pooled_chunk_vectors(embedder: Embedder, chunks: Sequence[Chunk], members: Sequence[Sequence[int]],
+                          sent_texts: Sequence[str], sent_vectors: np.ndarray, titles: dict[str, str | None]
+                          ) -> list[np.ndarray]:
+    """Each chunk's vector pooled from its sentences' (``rag.pooling``), with its title's when chunks carry a title
+    header; a chunk without a sentence (or whose pool is empty) is embedded on its own."""
+    import numpy as np
+
+    from rag.pooling import pool
+
+    rows, weights = np.asarray(sent_vectors, dtype=np.float32), [float(len(t)) for t in sent_texts]
+    heads = sorted({t for t in titles.values() if t})
+    if heads:
+        at = {t: len(sent_texts) + i for i, t in enumerate(heads)}
+        rows = np.vstack([rows, embedder.embed(heads)])
+        weights += [float(len(t)) for t in heads]
+        members = [[*m, at[t]] if (t := titles[c.doc_id]) else m for c, m in zip(chunks, members, strict=True)]
+    made = pool(members, np.asarray(weights), rows)
+    alone = [i for i, v in enumerate(made) if v is None]
+    if alone:
+        for i, v in zip(alone, embedder.embed([with_header(titles[chunks[i].doc_id], chunks[i].text) for i in alone]),
+                        strict=True):
+            made[i] = v
+    return [v for v in made if v is not None]
 
 
 def _stack(rows: list[np.ndarray], dimension: int) -> np.ndarray:

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(256, ge=16, le=2048)
     chunk_overlap: int = Field(64, ge=0)
     title_header: bool = Field(False, description="Embed and BM25-index each chunk with its article's title.")
+    chunk_vectors: Literal["pooled", "encoded"] = Field(
+        "pooled", description="A chunk's vector: 'pooled' from its sentences' vectors, weighted by length (the "
+        "sentences are embedded for answering anyway, so ingest runs the model once over the text), or 'encoded' by "
+        "the model from the chunk's text (a second pass; eval/README.md compares them)."
+    )
 
     # Retrieval
     top_k: int = Field(5, ge=1, le=100)

@@ -56,6 +56,7 @@ class Manifest:
     index_faq: bool
     title_header: bool = False
     token_vectors: bool = False  # sentence token vectors stored (the embedder gives them)
+    chunk_vectors: str = "encoded"  # "pooled" from the sentence vectors (rag.pooling); indexes before it encoded
     normalized: bool = True
     metric: str = "inner_product"
     format_version: int = FORMAT_VERSION

@@ -128,6 +128,7 @@ def _change(
         "status": status,
         "title": title,
         "chunks": len(snap.chunks),
+        "document_chunks": sum(c.doc_id == doc_id for c in snap.chunks.values()),
         "generation": report.generation or snap.path.name,
     }
 

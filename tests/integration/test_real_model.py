@@ -53,3 +53,21 @@ def test_token_vectors_come_from_the_same_pass_and_credit_paraphrases(
     store = TokenStore.from_rows(toks[1:], real_embedder.dimension)
     started, rain = store.coverage(toks[0].astype("float32"), [0, 1])
     assert started > rain + 0.1  # "founded ... company" ~ "started ... firm", with no word in common
+
+
+def test_pooled_chunk_vectors_stand_for_their_chunks(real_embedder: SentenceTransformerEmbedder, tmp_path) -> None:
+    """A chunk's vector pooled from its sentences is nearer the model's own vector of that chunk than of any other."""
+    import numpy as np
+
+    from rag.pipeline import Pipeline
+    from rag.store import all_vectors
+
+    p = Pipeline(Settings(index_dir=tmp_path / "index"), real_embedder)
+    p.update(upsert=load_paths([SEEDS]))
+    chunks = sorted(p.snapshot.chunks.values(), key=lambda c: c.chunk_id)
+    pooled = all_vectors(p.snapshot.vectors)
+    encoded = real_embedder.embed([c.text for c in chunks])
+    sims = np.stack([pooled[c.chunk_id] for c in chunks]) @ encoded.T
+    assert len(chunks) >= 5
+    assert (sims.argmax(axis=1) == np.arange(len(chunks))).all()
+    assert float(np.diag(sims).min()) > 0.8

@@ -38,8 +38,18 @@ def test_json_document_round_trip(client: TestClient) -> None:
     listed = client.get("/documents").json()
     assert {d["doc_id"] for d in listed["documents"]} == {"cats", "bread-baking", "bread-baking-2"}
     assert client.get("/search", params={"q": "sourdough starter"}).json()["hits"][0]["doc_id"].startswith("bread")
-    assert client.delete("/documents/bread-baking").json()["status"] == "deleted"
+    deleted = client.delete("/documents/bread-baking").json()
+    assert deleted["status"] == "deleted" and deleted["document_chunks"] == 0
     assert client.delete("/documents/bread-baking").status_code == 404
+
+
+def test_a_change_reports_the_document_s_chunks_and_the_index_s(client: TestClient, pipeline: Pipeline) -> None:
+    before = len(pipeline.snapshot.chunks)
+    text = " ".join(f"Sentence number {i} says something about glass harps in Tallinn." for i in range(40))
+    r = client.post("/documents", json={"doc_id": "harps", "title": "Harps", "text": text}).json()
+    mine = sum(c.doc_id == "harps" for c in pipeline.snapshot.chunks.values())
+    assert mine >= 2  # long enough for several chunks of the test settings
+    assert r["document_chunks"] == mine and r["chunks"] == before + mine
 
 
 def test_explicit_doc_id_updates_in_place(client: TestClient) -> None:

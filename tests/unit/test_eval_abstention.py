@@ -13,13 +13,14 @@ from eval.abstention import (
     errors,
     markdown,
     measure,
+    measure_left_out,
     rate,
     refuses,
     summarise,
     sweep,
     threshold_for,
 )
-from eval.datasets import from_faq_articles, halves
+from eval.datasets import Dataset, answer_paragraph_left_out, from_faq_articles, from_qa_jsonl, halves
 from rag.settings import Settings
 from tests.fakes import HashEmbedder, HashTokenEmbedder
 from tests.unit.test_eval_fixtures import faq_dataset, qa_dataset
@@ -133,3 +134,45 @@ def test_measure_can_skip_each_set_against_its_own_index(tmp_path: Path) -> None
     sets = [qa_dataset(tmp_path), from_faq_articles("seals", "memory", list(faq_dataset().articles))]
     every = measure(sets, settings, 2, HashEmbedder())
     assert measure(sets, settings, 2, HashEmbedder(), answerable=False) == [p for p in every if not p.answerable]
+
+
+LAKE = ("The lake is 40 metres deep at its centre.\n\n"
+        "Fishermen catch trout in the lake every spring.\n\n"
+        "The town of Brastow lies on the north shore of the lake.")
+
+
+def lake_dataset(tmp_path: Path) -> Dataset:
+    import json
+
+    records = [
+        {"id": "lake", "title": "Lake", "text": LAKE, "qa": [
+            {"question": "How deep is the lake?", "answers": ["40 metres"]},
+            {"question": "What do fishermen catch?", "answers": ["trout"]},
+            {"question": "Where is Brastow?", "answers": ["on the north shore"]},
+            {"question": "What is it all about?", "answers": ["the lake"]}]},  # said in every paragraph
+        {"id": "solo", "title": "Solo", "text": "One paragraph only, about a mill.", "qa": [
+            {"question": "What is it about?", "answers": ["a mill"]}]},
+    ]
+    path = tmp_path / "lake.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    return from_qa_jsonl("lake", path)
+
+
+def test_answer_paragraph_left_out_keeps_the_questions_only_it_answered(tmp_path: Path) -> None:
+    ds = lake_dataset(tmp_path)
+    first = answer_paragraph_left_out(ds, 0)
+    assert first.name == "lake-answer-paragraph-out"
+    lake, solo = sorted(first.articles, key=lambda a: a.doc_id)
+    assert "40 metres" not in lake.text and "trout" in lake.text and lake.body_end == len(lake.text)
+    assert solo.text == ds.by_id[solo.doc_id].text  # one paragraph: indexed whole, asks nothing
+    assert [q.question for q in first.questions] == ["How deep is the lake?"]
+    asked = [q.question for shift in range(4) for q in answer_paragraph_left_out(ds, shift).questions]
+    assert asked == ["How deep is the lake?", "What do fishermen catch?", "Where is Brastow?"]  # each once
+
+
+def test_left_out_questions_are_probed_as_unanswerable_against_their_own_article(tmp_path: Path) -> None:
+    settings = Settings(index_dir=tmp_path / "unused", chunk_tokens=60, chunk_overlap=10, abstain_threshold=0.3)
+    probes = measure_left_out(lake_dataset(tmp_path), settings, 2, HashEmbedder(), shifts=3)
+    assert len(probes) == 3 and not any(p.answerable for p in probes)
+    assert {p.group for p in probes} == {"lake-answer-paragraph-out:lake:lake"}  # "<set>:<doc id>"
+    assert all(p.abstained == refuses(p.evidence, 0.3) for p in probes)
