@@ -30,7 +30,7 @@ from measure import Timer, machine_state, ratio, set_torch_threads, torch_thread
 
 BATCH_SIZE = 64
 #: Module-level functions of ``rag.indexing`` timed as stages of one update (missing ones are skipped).
-STAGES = (("chunking", "_chunk_all"), ("sentence_split", "_sentences_of"), ("pool", "_pooled_chunk_vectors"),
+STAGES = (("chunking", "_chunk_all"), ("sentence_split", "_sentences_of"), ("pool", "pooled_chunk_vectors"),
           ("assemble", "_stack"),
           ("assemble", "_to_faiss"), ("write", "publish"))
 

@@ -11,6 +11,7 @@ from rag.alignment import TokenStore
 from rag.chunking import TOKENIZER_NAME, TokenChunker, with_header
 from rag.docstore import DocRecord
 from rag.errors import DocumentNotFound, DuplicateDocument, IndexMismatch, IndexNotFound
+from rag.pooling import pooled_chunk_vectors
 from rag.protocols import TokenEmbedder
 from rag.sentences import sentence_spans, skip_dateline
 from rag.store import (
@@ -41,19 +42,22 @@ class IndexReport:
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    converted: list[str] = field(default_factory=list)  # unchanged, re-embedded for another kind of chunk vectors
     embedded_chunks: int = 0
     total_chunks: int = 0
     generation: str = ""
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
+        return bool(self.added or self.updated or self.removed or self.converted)
 
     def summary(self) -> str:
+        converted = (f" (re-embedded {len(self.converted)} of them for the chunk_vectors setting)" if self.converted
+                     else "")
         return (
             f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
-            f"unchanged {len(self.unchanged)}; embedded {self.embedded_chunks} chunks; "
-            f"index holds {self.total_chunks} chunks"
+            f"unchanged {len(self.unchanged) + len(self.converted)}{converted}; embedded {self.embedded_chunks} "
+            f"chunks; index holds {self.total_chunks} chunks"
         )
 
 
@@ -75,14 +79,18 @@ def expected_manifest(settings: Settings, model_id: str, weights_sha256: str | N
     )
 
 
-def check_compatible(found: Manifest, wanted: Manifest) -> None:
-    """Raise ``IndexMismatch`` naming every difference and the fix."""
+#: Settings an index may differ in: a query reads either kind of chunk vector, and the next write converts the index.
+CONVERTIBLE = ("chunk_vectors",)
+
+
+def check_compatible(found: Manifest, wanted: Manifest, ignore: Sequence[str] = CONVERTIBLE) -> None:
+    """Raise ``IndexMismatch`` naming every difference (but those in ``ignore``) and the fix."""
     fields = ("format_version", "model_id", "weights_sha256", "dimension", "tokenizer", "chunk_tokens",
               "chunk_overlap", "index_faq", "title_header", "token_vectors", "chunk_vectors", "normalized", "metric")
     diffs = [
         f"{name}: index has {getattr(found, name)!r}, settings want {getattr(wanted, name)!r}"
         for name in fields
-        if getattr(found, name) != getattr(wanted, name)
+        if name not in ignore and getattr(found, name) != getattr(wanted, name)
     ]
     if diffs:
         raise IndexMismatch(
@@ -119,8 +127,10 @@ def update_index(
     Vanished: under one of those folders and not upserted now, unless its source file is in ``spare`` (a file
     that is still there but could not be read this time keeps its earlier version).
 
-    Only new or changed documents are chunked and embedded; everything else keeps its vectors.
-    The result is published atomically; a crash leaves the previous index live.
+    Only new or changed documents are chunked and embedded; everything else keeps its vectors, unless the index
+    holds the other kind of chunk vectors (``chunk_vectors``): then every document is re-embedded from its stored
+    text, so no document is lost to a setting change. The result is published atomically; a crash leaves the
+    previous index live.
     """
     index_dir = settings.index_dir
     wanted = expected_manifest(settings, embedder.model_id, embedder.weights_sha256, embedder.dimension,
@@ -133,9 +143,12 @@ def update_index(
         sents: dict[int, Sentence] = {}
         sent_vecs: dict[int, np.ndarray] = {}
         sent_toks: dict[int, np.ndarray] | None = {} if isinstance(embedder, TokenEmbedder) else None
+        convert = False
         if not rebuild:
             try:
-                check_compatible(read_manifest(index_dir), wanted)
+                found = read_manifest(index_dir)
+                check_compatible(found, wanted)
+                convert = any(getattr(found, name) != getattr(wanted, name) for name in CONVERTIBLE)
                 snap = load_snapshot(index_dir)
                 docs, chunks, vectors = dict(snap.documents), dict(snap.chunks), dict(all_vectors(snap.vectors))
                 sents = dict(snap.sentences)
@@ -164,17 +177,27 @@ def update_index(
                     f"document id {doc_id!r} of {art.source} is already taken by {old.source}: the id is the path "
                     f"inside the folder indexed, so rename one of them or index the other folder into its own "
                     f"--index-dir")
-            if old is not None and old.sha256 == art.sha256:
+            if old is not None and old.sha256 == art.sha256 and not convert:
                 report.unchanged.append(doc_id)
                 continue
-            if old is None:
+            if old is not None and old.sha256 == art.sha256:
+                report.converted.append(doc_id)
+                doomed.add(doc_id)
+            elif old is None:
                 report.added.append(doc_id)
             else:
                 report.updated.append(doc_id)
                 doomed.add(doc_id)
             todo.append(art)
+        if convert:  # documents kept as they are still need the new kind of vectors: re-read from the store
+            for doc_id, rec in sorted(docs.items()):
+                if doc_id not in incoming and doc_id not in doomed:
+                    report.converted.append(doc_id)
+                    doomed.add(doc_id)
+                    todo.append(_article(rec))
+        converting = set(report.converted)
         for doc_id in sorted(doomed):
-            if doc_id not in incoming:
+            if doc_id not in incoming and doc_id not in converting:
                 report.removed.append(doc_id)
             docs.pop(doc_id, None)
         for cid in [cid for cid, c in chunks.items() if c.doc_id in doomed]:
@@ -202,7 +225,7 @@ def update_index(
                 sent_vecs[x.sent_id] = v
             titles = {a.doc_id: a.title if settings.title_header else None for a in todo}
             pooled = settings.chunk_vectors == "pooled"
-            made = (_pooled_chunk_vectors(embedder, new_chunks, members, sent_texts, fresh, titles) if pooled
+            made = (pooled_chunk_vectors(embedder, new_chunks, members, sent_texts, fresh, titles) if pooled
                     else embedder.embed([with_header(titles[c.doc_id], c.text) for c in new_chunks], progress=progress))
             for c, v in zip(new_chunks, made, strict=True):
                 chunks[c.chunk_id] = c
@@ -254,37 +277,17 @@ def _sentences_of(chunks: Sequence[Chunk], texts: dict[str, str], start_id: int
     return out, members
 
 
-def _pooled_chunk_vectors(embedder: Embedder, chunks: Sequence[Chunk], members: Sequence[Sequence[int]],
-                          sent_texts: Sequence[str], sent_vectors: np.ndarray, titles: dict[str, str | None]
-                          ) -> list[np.ndarray]:
-    """Each chunk's vector pooled from its sentences' (``rag.pooling``), with its title's when chunks carry a title
-    header; a chunk without a sentence (or whose pool is empty) is embedded on its own."""
-    import numpy as np
-
-    from rag.pooling import pool
-
-    rows, weights = np.asarray(sent_vectors, dtype=np.float32), [float(len(t)) for t in sent_texts]
-    heads = sorted({t for t in titles.values() if t})
-    if heads:
-        at = {t: len(sent_texts) + i for i, t in enumerate(heads)}
-        rows = np.vstack([rows, embedder.embed(heads)])
-        weights += [float(len(t)) for t in heads]
-        members = [[*m, at[t]] if (t := titles[c.doc_id]) else m for c, m in zip(chunks, members, strict=True)]
-    made = pool(members, np.asarray(weights), rows)
-    alone = [i for i, v in enumerate(made) if v is None]
-    if alone:
-        for i, v in zip(alone, embedder.embed([with_header(titles[chunks[i].doc_id], chunks[i].text) for i in alone]),
-                        strict=True):
-            made[i] = v
-    return [v for v in made if v is not None]
-
-
 def _stack(rows: list[np.ndarray], dimension: int) -> np.ndarray:
     import numpy as np
 
     if not rows:
         return np.zeros((0, dimension), dtype=np.float32)
     return np.ascontiguousarray(np.stack(rows), dtype=np.float32)
+
+
+def _article(r: DocRecord) -> Article:
+    return Article(doc_id=r.doc_id, title=r.title, text=r.text, body_start=r.body_start, body_end=r.body_end,
+                   sha256=r.sha256, source=r.source, date=r.date, faq=r.faq, disclaimer=r.disclaimer)
 
 
 def _record(a: Article) -> DocRecord:

@@ -12,8 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from rag.chunking import with_header
+
 if TYPE_CHECKING:
     import numpy as np
+
+    from rag.protocols import Embedder
+    from rag.types import Chunk
 
 
 def pool(members: Sequence[Sequence[int]], weights: np.ndarray, vectors: np.ndarray) -> list[np.ndarray | None]:
@@ -35,3 +40,27 @@ def pool(members: Sequence[Sequence[int]], weights: np.ndarray, vectors: np.ndar
         norm = float(np.linalg.norm(total))
         out.append((total / norm).astype(np.float32) if norm > 0 else None)
     return out
+
+
+def pooled_chunk_vectors(embedder: Embedder, chunks: Sequence[Chunk], members: Sequence[Sequence[int]],
+                         sent_texts: Sequence[str], sent_vectors: np.ndarray, titles: dict[str, str | None]
+                         ) -> list[np.ndarray]:
+    """Each chunk's vector pooled from its sentences' (``members``: positions in ``sent_texts``/``sent_vectors``),
+    with its title's when chunks carry a title header (``titles``: per document, None without one); a chunk
+    without a sentence (or whose pool is empty) is embedded on its own."""
+    import numpy as np
+
+    rows, weights = np.asarray(sent_vectors, dtype=np.float32), [float(len(t)) for t in sent_texts]
+    heads = sorted({t for t in titles.values() if t})
+    if heads:
+        at = {t: len(sent_texts) + i for i, t in enumerate(heads)}
+        rows = np.vstack([rows, embedder.embed(heads)])
+        weights += [float(len(t)) for t in heads]
+        members = [[*m, at[t]] if (t := titles[c.doc_id]) and m else m for c, m in zip(chunks, members, strict=True)]
+    made = pool(members, np.asarray(weights), rows)
+    alone = [i for i, v in enumerate(made) if v is None]
+    if alone:
+        for i, v in zip(alone, embedder.embed([with_header(titles[chunks[i].doc_id], chunks[i].text) for i in alone]),
+                        strict=True):
+            made[i] = v
+    return [v for v in made if v is not None]

@@ -6,15 +6,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-from rag.errors import IndexMismatch
 from rag.pipeline import Pipeline
 from rag.pooling import pool
 from rag.settings import Settings
 from rag.store import Manifest, all_vectors, read_manifest
 from tests.conftest import plain_article
-from tests.fakes import HashEmbedder
+from tests.fakes import HashEmbedder, HashTokenEmbedder
 
 TEXT = ("The lighthouse at Brastow was built in 1874 by the harbour board. Its lamp burned whale oil until 1902. "
         "Keepers lived in the cottage beside it with their families. The tower is 31 metres tall. "
@@ -101,12 +99,53 @@ def test_pooled_chunks_carry_their_title_when_chunks_have_a_title_header(setting
         assert float(with_title[cid] @ t) > float(without[cid] @ t)
 
 
-def test_an_index_of_the_other_kind_of_chunk_vectors_needs_a_rebuild(settings: Settings) -> None:
-    _index(settings.model_copy(update={"chunk_vectors": "encoded"}), HashEmbedder())
-    with pytest.raises(IndexMismatch, match="chunk_vectors: index has 'encoded', settings want 'pooled'"):
-        Pipeline(settings, HashEmbedder()).update(upsert=[plain_article("other", "A second short article here.")])
-    report = Pipeline(settings, HashEmbedder()).update(upsert=[plain_article("lighthouse", TEXT)], rebuild=True)
-    assert report.generation and read_manifest(settings.index_dir).chunk_vectors == "pooled"
+def _vectors_by_text(p: Pipeline) -> dict[tuple[str, str], np.ndarray]:
+    snap = p.snapshot
+    vecs = all_vectors(snap.vectors)
+    return {(c.doc_id, c.text): vecs[c.chunk_id] for c in snap.chunks.values()}
+
+
+def test_an_index_of_the_other_kind_is_queried_as_it_is_and_converted_by_the_next_write(settings: Settings) -> None:
+    encoded = settings.model_copy(update={"chunk_vectors": "encoded"})
+    old = Pipeline(encoded, HashTokenEmbedder())
+    old.update(upsert=[plain_article("lighthouse", TEXT, "/docs/lighthouse.txt"),
+                       plain_article("uploaded", "An uploaded note about glass harps in Tallinn.", "upload")])
+    # A server on the new default answers from the old index without a rebuild.
+    served = Pipeline(settings, HashTokenEmbedder())
+    assert served.search("lighthouse steps", 1)[0].chunk.doc_id == "lighthouse"
+    # The next write re-embeds every document from the stored text (the upload is not lost) as pooled vectors.
+    report = served.update(upsert=[plain_article("extra", "A short new article about mills.")])
+    assert report.added == ["extra"] and sorted(report.converted) == ["lighthouse", "uploaded"]
+    assert report.removed == [] and "re-embedded 2" in report.summary()
+    assert read_manifest(settings.index_dir).chunk_vectors == "pooled"
+    assert set(served.snapshot.documents) == {"lighthouse", "uploaded", "extra"}
+    fresh = Pipeline(settings.model_copy(update={"index_dir": settings.index_dir.parent / "fresh"}),
+                     HashTokenEmbedder())
+    fresh.update(upsert=[plain_article("lighthouse", TEXT), plain_article("uploaded",
+                         "An uploaded note about glass harps in Tallinn."), plain_article("extra",
+                         "A short new article about mills.")])
+    got, want = _vectors_by_text(served), _vectors_by_text(fresh)
+    assert got.keys() == want.keys()
+    assert all(np.allclose(got[k], want[k], atol=1e-6) for k in got)
+    # Converted once: the same write again changes nothing.
+    assert not served.update(upsert=[plain_article("extra", "A short new article about mills.")]).changed
+
+
+def test_incremental_updates_give_the_vectors_of_a_fresh_build(settings: Settings) -> None:
+    other = "The mill on the river ground wheat for the village. It closed in 1950. The wheel still turns."
+    p = Pipeline(settings, HashTokenEmbedder())
+    p.update(upsert=[plain_article("lighthouse", TEXT), plain_article("mill", other),
+                     plain_article("gone", "This article will be removed before long.")])
+    edited = TEXT.replace("31 metres", "32 metres") + " The keeper's log survives."
+    report = p.update(upsert=[plain_article("lighthouse", edited), plain_article("mill", other)],
+                      remove=["gone"])
+    assert report.updated == ["lighthouse"] and report.unchanged == ["mill"] and report.removed == ["gone"]
+    fresh = Pipeline(settings.model_copy(update={"index_dir": settings.index_dir.parent / "fresh"}),
+                     HashTokenEmbedder())
+    fresh.update(upsert=[plain_article("lighthouse", edited), plain_article("mill", other)])
+    got, want = _vectors_by_text(p), _vectors_by_text(fresh)
+    assert got.keys() == want.keys() and len(got) >= 3
+    assert all(np.allclose(got[k], want[k], atol=1e-6) for k in got)
 
 
 def test_a_manifest_written_before_pooling_reads_as_encoded(tmp_path: Path) -> None:
