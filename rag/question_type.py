@@ -33,6 +33,7 @@ _TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (_QUANTITY, "number"),
     (re.compile(r"\bwhen\b|\bwhat (years?|dates?|days?|months?|century|centuries|decades?|time|period)\b|"
                 r"\bin which year\b", re.I), "date"),
+    (re.compile(r"^\s*(?:what|which)\s+colou?rs?\b", re.I), "colour"),  # an attribute, not a name
     (re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhat (company|organization|team|person|group|name)\b|\bwhere\b",
                 re.I), "entity"),
     # "Which player ...", "What actor ...": a thing named by a noun, often a name. Not when the word after it
@@ -75,7 +76,7 @@ def past_tense(word: str) -> bool:
 
 
 def answer_type(question: str) -> str:
-    """One of ``number``, ``date``, ``entity``, ``named`` or ``phrase`` (anything else)."""
+    """One of ``number``, ``date``, ``colour``, ``entity``, ``named`` or ``phrase`` (anything else)."""
     asked = _asking_words_only(question)
     for pattern, kind in _TYPE_RULES:
         if pattern.search(asked):

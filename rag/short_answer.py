@@ -56,6 +56,9 @@ _PLACED = re.compile(r"\b(?:in|on|at|near|from|outside|inside|across|off|around|
                      r"([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)")
 
 
+#: Answer types whose spans a closed pattern finds (numbers, dates, colours): the only one in the sentence settles
+#: it, and rivals are ranked by the heuristics alone.
+TYPED = ("number", "date", "colour")
 #: The heuristics' lead over their runner-up that needs no model call (a typed span against a mere phrase at the
 #: same distance, or one an eighth of the sentence closer to the question's words).
 CONFIDENT_MARGIN = 0.5
@@ -99,7 +102,7 @@ def find_short_answer(question: str, sentence: str, embed: EmbedFn | None = None
     q_terms = question_terms(question)
     anchors = [(m.start(), m.end()) for m in WORD.finditer(sentence)
                if norm(m.group()) in q_terms and norm(m.group()) not in STOP]
-    if kind not in ("number", "date"):
+    if kind not in TYPED:
         # The sentence says what the thing is called, or what the question's focus is: no rival needs weighing.
         located = (named_by(sentence, q_terms) if asks_name(question) else []) or focus_modifiers(
             question, sentence, q_terms)
@@ -108,19 +111,20 @@ def find_short_answer(question: str, sentence: str, embed: EmbedFn | None = None
     spans = candidates(sentence, "entity" if kind == "named" else kind, q_terms)
     # The one number or date in the sentence, asked for a number or date, and of the sort asked (a capitalised name
     # is no such check: nothing says it names a person, a place, or the N of "what N").
-    only_typed = len(spans) == 1 and kind in ("number", "date") and fits(kind, question, spans[0].text)
+    only_typed = len(spans) == 1 and kind in TYPED and fits(kind, question, spans[0].text)
     if kind == "phrase":
         spans = dedupe(candidates(sentence, "entity", q_terms) + spans)
     elif not spans and kind == "date":  # "when" by an event a temporal word introduces ("after the war ended")
         spans = temporal_clauses(sentence, q_terms)
-    elif not spans and not asks_count(question):  # "who" often by a lower-case group; a count only by a count
+    elif not spans and not asks_count(question) and kind != "colour":  # "who" often by a lower-case group; a count
+        # or a colour only by one
         spans = candidates(sentence, "phrase", q_terms)
     if not spans:
         return None
     heuristic = [_score(s, anchors, len(sentence)) for s in spans]
     ranked = sorted(range(len(spans)), key=lambda i: -heuristic[i])
     clear = len(spans) == 1 or heuristic[ranked[0]] - heuristic[ranked[1]] >= CONFIDENT_MARGIN
-    if embed is None or clear or kind in ("number", "date"):
+    if embed is None or clear or kind in TYPED:
         return ShortAnswer(spans[ranked[0]].text, only_typed)
     import numpy as np
 
@@ -153,12 +157,14 @@ _MEASURE = re.compile(r"\bhow\s+(?:long|far|old|large|big|tall|high|often|fast)\
 
 
 def fits(kind: str, question: str, text: str) -> bool:
-    """Whether a number or date span is of the sort the question asks for.
+    """Whether a number or date span is of the sort the question asks for (a colour always is).
 
     A date says when with a word (a month, a weekday, "century", "today") or a year of four digits; a bare "212"
     may be a count ("212 steps"). A year alone answers no number question ("How tall is it?" is not "1874"), and
     a measure (how long, tall, old, often ...) comes with its unit ("42 metres", "31 years").
     """
+    if kind == "colour":
+        return True
     if kind == "date":
         return bool(re.search(r"[^\W\d_]", text)) or _YEAR.fullmatch(text) is not None
     if _YEAR.fullmatch(text):

@@ -25,6 +25,12 @@ _NUM = (rf"(?:{_DIGITS}(?:\s?(?:%|percent|million|billion|thousand|hundred))?|"
 #: Right after a number, an ordinal's ending: "75th" ranks, it does not count. (Checked after matching: inside the
 #: pattern the check makes the scan of a long run of digits quadratic.)
 _ORDINAL_END = re.compile(r"(?:st|nd|rd|th)\b")
+#: Colour terms, a closed class (the basic ones and the common others), and the words that shade them.
+_COLOURS = ("red orange yellow green blue purple violet pink brown black white grey gray gold golden silver beige "
+            "turquoise crimson scarlet indigo maroon navy teal cyan magenta ivory amber lilac lavender tan cream "
+            "bronze khaki olive ochre emerald azure")
+_SHADE = (r"(?:(?:light|dark|bright|pale|deep|vivid|dull|pastel|dusky|brilliant)\s+)?"
+          rf"(?:{'|'.join(_COLOURS.split())})(?:ish)?")
 _PATTERNS = {
     "date": re.compile(
         rf"\b(?:(?:early |late |mid-)?(?:{'|'.join(_MONTHS.split())})(?: \d{{1,2}})?,? ?\d{{3,4}}|\d{{1,2}} "
@@ -36,6 +42,8 @@ _PATTERNS = {
     "number": re.compile(rf"\b\d{{1,2}}:\d{{2}}\b|\b{_DIGITS}\s?[–—-]\s?{_NUM}|"  # times, ranges
                          rf"(?:[$£€]\s?)?\b{_NUM}(?:[ -][a-z]+)?|\b(?:once|twice|thrice)\b", re.IGNORECASE),
     "entity": re.compile(r"\b(?:[A-Z][\w'’.-]*(?:\s+(?:of|the|de|von|van|and|for|la|le|du)\s+|\s+|-)?)+"),
+    # A colour, maybe shaded ("bright violet", "dark blue-green") and joined ("red and white", "black, gold and red").
+    "colour": re.compile(rf"\b{_SHADE}(?:(?:-|\s+|,\s*|,?\s+(?:and|or)\s+){_SHADE})*\b", re.IGNORECASE),
 }
 
 # Capitalised words that open clauses rather than names.
@@ -64,8 +72,8 @@ def question_terms(question: str) -> set[str]:
 
 
 def candidates(sentence: str, kind: str, q_terms: set[str]) -> list[Span]:
-    """Spans of ``kind`` (``date``, ``number``, ``entity``; anything else: phrases) that say something the question
-    (``q_terms``) does not."""
+    """Spans of ``kind`` (``date``, ``number``, ``entity``, ``colour``; anything else: phrases) that say something the
+    question (``q_terms``) does not."""
     pattern = _PATTERNS.get(kind)
     out: list[Span] = []
     if pattern is not None:

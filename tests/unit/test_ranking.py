@@ -513,3 +513,22 @@ def test_without_a_span_of_the_asked_type_a_phrase_answers() -> None:
     when = short_answer("When did Liu return to Beijing?", s)
     assert when is not None and when in s and "Liu" not in when and "Beijing" not in when
     assert short_answer("Who built the tower?", "The tower was built by local masons.") == "local masons"
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), [
+    ("What colour are the Zorblax turnips?", "The Zorblax turnips of Quenville are bright violet and glow at night.",
+     ShortAnswer("bright violet", True)),
+    ("What color was the car?", "The car, a Ford from Detroit, was painted red.", ShortAnswer("red", True)),
+    ("Which colours does the flag have?", "The flag is red, white and blue.", ShortAnswer("red, white and blue", True)),
+    ("What colour was the car?", "The car, a Ford from Detroit, was sold in 1990.", None),  # no colour: no name either
+])
+def test_a_colour_is_answered_by_a_colour_word_not_a_name(question: str, sentence: str,
+                                                          expected: ShortAnswer | None) -> None:
+    assert answer_type(question) == "colour"
+    assert find_short_answer(question, sentence) == expected
+    assert has_typed_span(question, sentence) == (expected is not None)
+
+
+def test_colour_words_inside_other_words_or_names_are_no_colours() -> None:
+    assert candidates("The Redskins beat the Greenville team, and Bluetooth failed.", "colour", set()) == []
+    assert answer_type("What red flags did the auditors raise?") != "colour"
