@@ -56,8 +56,8 @@ class IndexReport:
                      else "")
         return (
             f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
-            f"unchanged {len(self.unchanged) + len(self.converted)}{converted}; embedded {self.embedded_chunks} "
-            f"chunks; index holds {self.total_chunks} chunks"
+            f"unchanged {len(self.unchanged) + len(self.converted)}{converted}; {self.embedded_chunks} new chunks "
+            f"embedded; index holds {self.total_chunks} chunks"
         )
 
 

@@ -87,12 +87,12 @@ def test_off_topic_question_abstains(index: Path) -> None:
 
 def test_reindexing_is_incremental(corpus: Path, index: Path) -> None:
     again = run("rag", "index", str(corpus), index=index)
-    assert "embedded 0 chunks" in again.stdout and "unchanged 2" in again.stdout
+    assert "0 new chunks embedded" in again.stdout and "unchanged 2" in again.stdout
     bees = corpus / "bees.md"
     bees.write_text(bees.read_text() + "\nDrones do not sting.\n")
     edited = run("rag", "index", str(corpus), index=index)
     assert "updated 1" in edited.stdout and "unchanged 1" in edited.stdout
-    assert "embedded 1 chunks" in edited.stdout  # only the bee article's single chunk
+    assert "1 new chunks embedded" in edited.stdout  # only the bee article's single chunk
 
 
 def test_changed_chunk_size_is_refused_with_the_fix(index: Path) -> None:
