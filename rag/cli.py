@@ -71,7 +71,8 @@ def index_cmd(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Discard the index and build it anew.")] = False,
     index_dir: IndexDir = None,
 ) -> None:
-    """Index articles; only new or changed documents are embedded, vanished ones are removed."""
+    """Index articles; only new or changed documents are embedded (all of them when the index holds the other kind
+    of chunk vectors, RAG_CHUNK_VECTORS), vanished ones are removed."""
     from rag import get_pipeline
     from rag.loaders import Skipped, load_paths
 

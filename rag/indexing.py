@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ from rag.store import (
     write_lock,
 )
 from rag.types import Article, Chunk, Sentence
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import faiss
@@ -149,6 +152,9 @@ def update_index(
                 found = read_manifest(index_dir)
                 check_compatible(found, wanted)
                 convert = any(getattr(found, name) != getattr(wanted, name) for name in CONVERTIBLE)
+                if convert:
+                    log.warning("the index holds %s chunk vectors and the settings want %s: this write re-embeds "
+                                "every document (RAG_CHUNK_VECTORS)", found.chunk_vectors, wanted.chunk_vectors)
                 snap = load_snapshot(index_dir)
                 docs, chunks, vectors = dict(snap.documents), dict(snap.chunks), dict(all_vectors(snap.vectors))
                 sents = dict(snap.sentences)

@@ -33,7 +33,9 @@ _TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (_QUANTITY, "number"),
     (re.compile(r"\bwhen\b|\bwhat (years?|dates?|days?|months?|century|centuries|decades?|time|period)\b|"
                 r"\bin which year\b", re.I), "date"),
-    (re.compile(r"^\s*(?:what|which)\s+colou?rs?\b", re.I), "colour"),  # an attribute, not a name
+    # A colour is an attribute, not a name: "What colour are they?", "What is the colour of ...?", "... are what color?"
+    (re.compile(r"\b(?:what|which)\s+colou?rs?\b|\bwhat(?:['’]s|\s+(?:is|was|are|were))\s+(?:the|its|their)\s+"
+                r"colou?rs?\b", re.I), "colour"),
     (re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhat (company|organization|team|person|group|name)\b|\bwhere\b",
                 re.I), "entity"),
     # "Which player ...", "What actor ...": a thing named by a noun, often a name. Not when the word after it

@@ -42,8 +42,9 @@ _PATTERNS = {
     "number": re.compile(rf"\b\d{{1,2}}:\d{{2}}\b|\b{_DIGITS}\s?[–—-]\s?{_NUM}|"  # times, ranges
                          rf"(?:[$£€]\s?)?\b{_NUM}(?:[ -][a-z]+)?|\b(?:once|twice|thrice)\b", re.IGNORECASE),
     "entity": re.compile(r"\b(?:[A-Z][\w'’.-]*(?:\s+(?:of|the|de|von|van|and|for|la|le|du)\s+|\s+|-)?)+"),
-    # A colour, maybe shaded ("bright violet", "dark blue-green") and joined ("red and white", "black, gold and red").
-    "colour": re.compile(rf"\b{_SHADE}(?:(?:-|\s+|,\s*|,?\s+(?:and|or)\s+){_SHADE})*\b", re.IGNORECASE),
+    # A colour, maybe shaded ("bright violet", "dark blue-green") and joined ("red and white", "black, gold and red");
+    # lower case only: a capitalised one is a name ("the Red Lion", "White Harbour").
+    "colour": re.compile(rf"\b{_SHADE}(?:(?:-|\s+|,\s*|,?\s+(?:and|or)\s+){_SHADE})*\b"),
 }
 
 # Capitalised words that open clauses rather than names.

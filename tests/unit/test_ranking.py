@@ -515,12 +515,23 @@ def test_without_a_span_of_the_asked_type_a_phrase_answers() -> None:
     assert short_answer("Who built the tower?", "The tower was built by local masons.") == "local masons"
 
 
+TURNIPS = "The turnips of Quenville are bright violet."
+
+
 @pytest.mark.parametrize(("question", "sentence", "expected"), [
     ("What colour are the Zorblax turnips?", "The Zorblax turnips of Quenville are bright violet and glow at night.",
      ShortAnswer("bright violet", True)),
     ("What color was the car?", "The car, a Ford from Detroit, was painted red.", ShortAnswer("red", True)),
     ("Which colours does the flag have?", "The flag is red, white and blue.", ShortAnswer("red, white and blue", True)),
     ("What colour was the car?", "The car, a Ford from Detroit, was sold in 1990.", None),  # no colour: no name either
+    ("What colour are the beets?", "The beets are sold at the Red Lion market.", None),  # a capitalised colour: a name
+    ("What colour is the car?", "The car, made at the White Harbour plant, is sold only in olive.",
+     ShortAnswer("olive", True)),
+    ("What is the colour of the turnips?", TURNIPS, ShortAnswer("bright violet", True)),
+    ("What's the color of the turnips?", TURNIPS, ShortAnswer("bright violet", True)),
+    ("The turnips are what colour?", TURNIPS, ShortAnswer("bright violet", True)),
+    ("Zorblax turnips grown: What colour are they?", "The Zorblax turnips of Quenville are bright violet.",
+     ShortAnswer("bright violet", True)),  # a condensed follow-up
 ])
 def test_a_colour_is_answered_by_a_colour_word_not_a_name(question: str, sentence: str,
                                                           expected: ShortAnswer | None) -> None:
