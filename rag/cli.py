@@ -40,6 +40,9 @@ def domain_errors(fn: F) -> F:
             typer.echo(f"error: {e.message}", err=True)
             raise typer.Exit(2 if e.code in ("index_not_found", "index_mismatch") else 1) from None
         except OSError as e:  # the file system said no: a file where a folder should be, no permission, no space
+            if isinstance(e, (FileExistsError, NotADirectoryError)) and e.filename and Path(e.filename).is_file():
+                typer.echo(f"error: {e.filename} is a file, not a folder (check --index-dir)", err=True)
+                raise typer.Exit(2) from None
             typer.echo(f"error: {e.strerror or e}: {e.filename}" if e.filename else f"error: {e}", err=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:

@@ -125,8 +125,8 @@ def test_missing_index_names_the_fix(tmp_path: Path) -> None:
 def test_an_index_dir_that_is_a_file_fails_cleanly(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("not a folder")
     out = run("rag", "index", str(SEEDS), "--index-dir", str(tmp_path / "afile"), index=tmp_path / "unused")
-    assert out.returncode == 1 and "Traceback" not in out.stderr
-    assert out.stderr.strip() == f"error: File exists: {tmp_path / 'afile'}"
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.strip() == f"error: {tmp_path / 'afile'} is a file, not a folder (check --index-dir)"
 
 
 def test_a_folder_indexes_what_it_can_read_and_names_what_it_skipped(tmp_path: Path) -> None:
