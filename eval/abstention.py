@@ -14,14 +14,17 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import operator
 import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from eval.abstention_report import json_safe, markdown
 from eval.bootstrap import bootstrap_ci
 
 if TYPE_CHECKING:
@@ -128,7 +131,7 @@ def measure(sets: Sequence[Dataset], settings: Settings, k: int, embedder: Embed
     probes: list[Probe] = []
     for index_ds in sets:
         asked = sets if answerable else [ds for ds in sets if ds is not index_ds]
-        probes += ask(index_ds, asked, settings, k, embedder, answerable=index_ds.__eq__)
+        probes += ask(index_ds, asked, settings, k, embedder, answerable=partial(operator.is_, index_ds))
     return probes
 
 
@@ -220,58 +223,6 @@ def summarise(probes: Sequence[Probe], threshold: float, max_false_refusal: floa
     }
 
 
-# --- report -----------------------------------------------------------------------------------
-
-
-def _r(row: dict[str, Any]) -> str:
-    lo, hi = row["ci95"]
-    return f"{row['mean']:.3f} [{lo:.3f}, {hi:.3f}]"
-
-
-def markdown(summary: dict[str, Any], step: float = 0.05) -> str:
-    """The rates with CIs at the configured threshold and at the operating point, and a coarse sweep."""
-    lines = [f"# Abstention (k = {summary['k']}, threshold {summary['threshold']})", "",
-             "| direction | questions | articles | error | at threshold " + f"{summary['threshold']} |",
-             "|---|---:|---:|---|---|"]
-    lines += [f"| {r['direction']} | {r['n']} | {r['articles']} | {r['error']} | {_r(r)} |"
-              for r in summary["at_threshold"]]
-    op = summary["operating_point"]
-    exact = ", ".join(f"{name} {'none' if t is None else f'{t:.4f}'}"
-                      for name, t in op["threshold_exact_per_set"].items())
-    lines += ["", f"Highest threshold with ≤ {op['max_false_refusal']:.0%} false refusals on every answerable set: "
-              f"**{op['threshold']}** (exact per set: {exact})"
-              + (", the configured one." if op["threshold"] == summary["threshold"] else "."), ""]
-    if op["rates"]:
-        lines += ["| direction | error | at threshold " + f"{op['threshold']} |", "|---|---|---|"]
-        lines += [f"| {r['direction']} | {r['error']} | {_r(r)} |" for r in op["rates"]]
-    sw = [p for p in summary["sweep"] if abs(p["threshold"] / step - round(p["threshold"] / step)) < 1e-6]
-    if sw:
-        fr, fa = list(sw[0]["false_refusal"]), list(sw[0]["false_answer"])
-        lines += ["", "Sweep (rates had answer() used the threshold; from the recorded evidence):", "",
-                  "| threshold | " + " | ".join(f"false refusal: {n}" for n in fr)
-                  + " | " + " | ".join(f"false answer: {n}" for n in fa) + " |",
-                  "|---:|" + "---:|" * (len(fr) + len(fa))]
-        lines += [f"| {p['threshold']:.2f} | " + " | ".join(f"{p['false_refusal'][n]:.3f}" for n in fr) + " | "
-                  + " | ".join(f"{p['false_answer'][n]:.3f}" for n in fa) + " |" for p in sw]
-    c = summary["evidence_check"]
-    lines += ["", f"Evidence check: {c['abstained_but_evidence_above']} of {c['questions']} answer() decisions "
-              f"disagree with the recomputed evidence; {c['no_candidate_sentence']} questions had no candidate "
-              f"sentence; the best citation cosine is below the gating evidence for {c['max_citation_below_evidence']} "
-              f"questions (max gap {c['max_gap']}), which would flip {c['citation_proxy_flips_at_threshold']} "
-              "decisions at the threshold.", ""]
-    return "\n".join(lines)
-
-
-def _json_safe(x: Any) -> Any:
-    if isinstance(x, float):
-        return None if math.isnan(x) or math.isinf(x) else round(x, 6)
-    if isinstance(x, dict):
-        return {k: _json_safe(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_json_safe(v) for v in x]
-    return x
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.abstention", description=__doc__.splitlines()[0])
     p.add_argument("--data-dir", type=Path, default=None, help="folder holding xquad/ and fairytaleqa/")
@@ -301,10 +252,10 @@ def main(argv: list[str] | None = None) -> int:
                                                                    "chunk_overlap", "top_k", "abstain_threshold"}),
                "time_s": round(time.perf_counter() - t0, 1)}
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "summary.json").write_text(json.dumps(_json_safe(summary), indent=2) + "\n", encoding="utf-8")
+    (args.out / "summary.json").write_text(json.dumps(json_safe(summary), indent=2) + "\n", encoding="utf-8")
     with (args.out / "questions.jsonl").open("w", encoding="utf-8") as f:
         for pr in probes:
-            f.write(json.dumps(_json_safe(asdict(pr))) + "\n")
+            f.write(json.dumps(json_safe(asdict(pr))) + "\n")
     report = markdown(summary)
     (args.out / "report.md").write_text(report, encoding="utf-8")
     print(report)

@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.alignment import TokenStore
-from rag.chunking import TOKENIZER_NAME, TokenChunker, with_header
+from rag.chunking import TokenChunker, with_header
+from rag.compat import check_compatible, converts, expected_manifest
 from rag.docstore import DocRecord
-from rag.errors import DocumentNotFound, DuplicateDocument, IndexMismatch, IndexNotFound
+from rag.errors import DocumentNotFound, DuplicateDocument, IndexNotFound
 from rag.pooling import pooled_chunk_vectors
 from rag.protocols import TokenEmbedder
 from rag.sentences import sentence_spans, skip_dateline
 from rag.store import (
-    Manifest,
     all_vectors,
     collect_garbage,
     empty_vectors,
@@ -61,44 +61,6 @@ class IndexReport:
             f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
             f"unchanged {len(self.unchanged) + len(self.converted)}{converted}; {self.embedded_chunks} new chunks "
             f"embedded; index holds {self.total_chunks} chunks"
-        )
-
-
-def expected_manifest(settings: Settings, model_id: str, weights_sha256: str | None, dimension: int,
-                      token_vectors: bool = False) -> Manifest:
-    """The manifest an index built now with these settings (and an embedder with or without token vectors) would
-    carry."""
-    return Manifest(
-        model_id=model_id,
-        weights_sha256=weights_sha256,
-        dimension=dimension,
-        tokenizer=TOKENIZER_NAME,
-        chunk_tokens=settings.chunk_tokens,
-        chunk_overlap=settings.chunk_overlap,
-        index_faq=settings.index_faq,
-        title_header=settings.title_header,
-        token_vectors=token_vectors,
-        chunk_vectors=settings.chunk_vectors,
-    )
-
-
-#: Settings an index may differ in: a query reads either kind of chunk vector, and the next write converts the index.
-CONVERTIBLE = ("chunk_vectors",)
-
-
-def check_compatible(found: Manifest, wanted: Manifest, ignore: Sequence[str] = CONVERTIBLE) -> None:
-    """Raise ``IndexMismatch`` naming every difference (but those in ``ignore``) and the fix."""
-    fields = ("format_version", "model_id", "weights_sha256", "dimension", "tokenizer", "chunk_tokens",
-              "chunk_overlap", "index_faq", "title_header", "token_vectors", "chunk_vectors", "normalized", "metric")
-    diffs = [
-        f"{name}: index has {getattr(found, name)!r}, settings want {getattr(wanted, name)!r}"
-        for name in fields
-        if name not in ignore and getattr(found, name) != getattr(wanted, name)
-    ]
-    if diffs:
-        raise IndexMismatch(
-            "the index was built with different settings (" + "; ".join(diffs) + "). "
-            "Rebuild it with `rag index --rebuild` or restore the settings it was built with."
         )
 
 
@@ -151,7 +113,7 @@ def update_index(
             try:
                 found = read_manifest(index_dir)
                 check_compatible(found, wanted)
-                convert = any(getattr(found, name) != getattr(wanted, name) for name in CONVERTIBLE)
+                convert = converts(found, wanted)
                 if convert:
                     log.warning("the index holds %s chunk vectors and the settings want %s: this write re-embeds "
                                 "every document (RAG_CHUNK_VECTORS)", found.chunk_vectors, wanted.chunk_vectors)
@@ -183,10 +145,11 @@ def update_index(
                     f"document id {doc_id!r} of {art.source} is already taken by {old.source}: the id is the path "
                     f"inside the folder indexed, so rename one of them or index the other folder into its own "
                     f"--index-dir")
-            if old is not None and old.sha256 == art.sha256 and not convert:
+            same = old is not None and old.sha256 == art.sha256
+            if same and not convert:
                 report.unchanged.append(doc_id)
                 continue
-            if old is not None and old.sha256 == art.sha256:
+            if same:
                 report.converted.append(doc_id)
                 doomed.add(doc_id)
             elif old is None:

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag import answering
+from rag.compat import check_compatible, expected_manifest
 from rag.condense import mentioned, own_names, own_words
 from rag.errors import EmptyQuestion, InvalidQuestion, QuestionTooLong, RagError
-from rag.indexing import IndexReport, check_compatible, expected_manifest, update_index
+from rag.indexing import IndexReport, update_index
 from rag.protocols import TokenEmbedder
 from rag.retrieval import CrossScorer, HybridRetriever, QueryScores
 from rag.short_answer import ShortAnswer, find_short_answer

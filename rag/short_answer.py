@@ -116,9 +116,8 @@ def find_short_answer(question: str, sentence: str, embed: EmbedFn | None = None
         spans = dedupe(candidates(sentence, "entity", q_terms) + spans)
     elif not spans and kind == "date":  # "when" by an event a temporal word introduces ("after the war ended")
         spans = temporal_clauses(sentence, q_terms)
-    elif not spans and not asks_count(question) and kind != "colour":  # "who" often by a lower-case group; a count
-        # or a colour only by one
-        spans = candidates(sentence, "phrase", q_terms)
+    elif not spans and not (asks_count(question) or kind == "colour"):  # "who" often by a lower-case group; a
+        spans = candidates(sentence, "phrase", q_terms)  # count or a colour only by one
     if not spans:
         return None
     heuristic = [_score(s, anchors, len(sentence)) for s in spans]

@@ -11,7 +11,6 @@ from eval.abstention import (
     Probe,
     error_rate_at,
     errors,
-    markdown,
     measure,
     measure_left_out,
     rate,
@@ -20,6 +19,7 @@ from eval.abstention import (
     sweep,
     threshold_for,
 )
+from eval.abstention_report import markdown
 from eval.datasets import Dataset, answer_paragraph_left_out, from_faq_articles, from_qa_jsonl, halves
 from rag.settings import Settings
 from tests.fakes import HashEmbedder, HashTokenEmbedder
