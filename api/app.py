@@ -19,7 +19,7 @@ from api.readiness import Readiness
 from api.responder import Responder
 from api.routes import ask, chat, documents, health, openai_compat, page, search
 from api.routes.page import STATIC_DIR
-from rag.llm import ChatClient
+from rag.models.llm import ChatClient
 from rag.pipeline import Pipeline
 from rag.settings import Settings, get_settings
 
@@ -74,11 +74,11 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     label_routes += [r for router in routers for r in router.routes]
 
     # Outermost last: metrics see every response, including 413s and CORS preflights.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
-    if settings.cors_origins:
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.max_upload_bytes)
+    if settings.server.cors_origins:
         app.add_middleware(
             CORSMiddleware,
-            allow_origins=settings.cors_origins,
+            allow_origins=settings.server.cors_origins,
             allow_credentials=False,
             allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type"],

@@ -13,6 +13,13 @@ IndexDir = Annotated[Path | None, typer.Option("--index-dir", help="Index folder
 LogLevel = Annotated[str, typer.Option("--log-level", help="uvicorn log level.")]
 
 
+def register(app: typer.Typer) -> None:
+    """Add ``rag serve`` to the ``rag`` command line (the ``rag.commands`` entry point)."""
+    from rag.cli import domain_errors
+
+    app.command("serve")(domain_errors(serve_cmd))
+
+
 def serve_cmd(host: Host = None, port: Port = None, index_dir: IndexDir = None, log_level: LogLevel = "info") -> None:
     """Serve the HTTP API and the chat page (the model and index load in the background; see /readyz)."""
     import uvicorn
@@ -21,7 +28,8 @@ def serve_cmd(host: Host = None, port: Port = None, index_dir: IndexDir = None, 
     from rag.cli import load_settings
 
     settings = load_settings(index_dir, host=host, port=port)
-    typer.echo(f"serving http://{settings.host}:{settings.port}/ (index: {settings.index_dir})", err=True)
+    server = settings.server
+    typer.echo(f"serving http://{server.host}:{server.port}/ (index: {settings.index.index_dir})", err=True)
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level=log_level, timeout_graceful_shutdown=5
+        create_app(settings), host=server.host, port=server.port, log_level=log_level, timeout_graceful_shutdown=5
     )

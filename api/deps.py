@@ -38,13 +38,13 @@ ResponderDep = Annotated[Responder, Depends(get_responder)]
 
 def require_write_key(request: Request, settings: SettingsDep) -> None:
     """When API keys are configured, demand ``Authorization: Bearer <key>``; raises ``Unauthorized``."""
-    if not settings.api_keys:
+    if not settings.server.api_keys:
         return
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("this route needs an API key: send `Authorization: Bearer <key>`")
     token = token.strip()
-    if not any(secrets.compare_digest(token.encode(), key.encode()) for key in settings.api_keys):
+    if not any(secrets.compare_digest(token.encode(), key.encode()) for key in settings.server.api_keys):
         raise Unauthorized("the API key is not valid")
 
 

@@ -47,10 +47,10 @@ class Readiness:
 
     def _check_manifest(self) -> None:
         # Cheap and model-free: report a missing index before the model has finished loading.
-        from rag.store import read_manifest
+        from rag.store.generations import read_manifest
 
         try:
-            read_manifest(self.pipeline.settings.index_dir)
+            read_manifest(self.pipeline.settings.index.index_dir)
         except RagError as e:
             self.reason = f"{e.message} ({LOADING})"
 

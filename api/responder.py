@@ -9,10 +9,10 @@ from typing import NamedTuple
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from rag.answering import ABSTAIN_MESSAGE
-from rag.condense import Turn, condense, last_user_message
+from rag.answering.extractive import ABSTAIN_MESSAGE
+from rag.conversation.condense import Turn, condense, last_user_message
 from rag.errors import EmptyQuestion
-from rag.llm import ChatClient, cited_passages, grounded_messages
+from rag.models.llm import ChatClient, cited_passages, grounded_messages
 from rag.pipeline import Pipeline
 from rag.types import Answer, Hit
 
@@ -51,7 +51,7 @@ class Responder:
         if not last.strip():
             raise EmptyQuestion("the last user message is empty: ask something about the indexed articles")
         self.pipeline.validate(last)
-        question = condense(turns, self.llm)[: self.pipeline.settings.max_question_chars]
+        question = condense(turns, self.llm)[: self.pipeline.settings.answer.max_question_chars]
         return Standalone(question, None if question.strip() == last.strip() else last)
 
     def answer(self, question: str, k: int | None = None, focus: str | None = None) -> Answer:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from rag.condense import Turn
+from rag.conversation.condense import Turn
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 

@@ -53,7 +53,7 @@ def require_data(data_dir: Path = DATA_DIR) -> None:
 
 def load_corpus(data_dir: Path = DATA_DIR) -> Corpus:
     """Seeds via ``load_paths`` and both JSONL datasets via ``load_qa_jsonl``, in that order."""
-    from rag.loaders import load_paths, load_qa_jsonl
+    from rag.ingest.loaders import load_paths, load_qa_jsonl
 
     require_data(data_dir)
     seeds = load_paths([SEEDS]) if SEEDS.is_dir() else []

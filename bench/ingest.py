@@ -29,10 +29,11 @@ from corpus import load_corpus_or_skip
 from measure import Timer, machine_state, ratio, set_torch_threads, torch_threads, write_results
 
 BATCH_SIZE = 64
-#: Module-level functions of ``rag.indexing`` timed as stages of one update (missing ones are skipped). Pooling
+#: Module-level functions timed as stages of one update: (stage, module, name); missing ones are skipped. Pooling
 #: the chunk vectors is not one: it may call the embedder (titles), which is timed as embedding already.
-STAGES = (("chunking", "_chunk_all"), ("sentence_split", "_sentences_of"), ("assemble", "_stack"),
-          ("assemble", "_to_faiss"), ("write", "publish"))
+STAGES = (("chunking", "rag.store.encoding", "chunk_all"), ("sentence_split", "rag.store.encoding", "sentences_of"),
+          ("assemble", "rag.store.contents", "stack_rows"), ("assemble", "rag.store.contents", "to_faiss"),
+          ("write", "rag.store.contents", "publish"))
 
 
 def _timed(fn: Callable[..., Any], sink: list[float]) -> Callable[..., Any]:
@@ -49,23 +50,24 @@ def _timed(fn: Callable[..., Any], sink: list[float]) -> Callable[..., Any]:
 @contextmanager
 def stage_timers(embedder: Any, pipeline: Any) -> Iterator[dict[str, list[float]]]:
     """Wrap the indexing stages, the embedder and the post-update reload with timers; undo on exit."""
-    import rag.indexing as ix
+    import importlib
 
     spent: dict[str, list[float]] = defaultdict(list)
-    patched: list[tuple[str, Any]] = []
-    for stage, attr in STAGES:
-        fn = getattr(ix, attr, None)
+    patched: list[tuple[Any, str, Any]] = []
+    for stage, module, attr in STAGES:
+        mod = importlib.import_module(module)
+        fn = getattr(mod, attr, None)
         if callable(fn):
-            patched.append((attr, fn))
-            setattr(ix, attr, _timed(fn, spent[stage]))
+            patched.append((mod, attr, fn))
+            setattr(mod, attr, _timed(fn, spent[stage]))
     embedder.embed = _timed(embedder.embed, spent["embed_chunks"])  # instance attributes shadow the methods
     embedder.embed_with_tokens = _timed(embedder.embed_with_tokens, spent["embed_sentences"])
     pipeline.reload = _timed(pipeline.reload, spent["reload"])
     try:
         yield spent
     finally:
-        for attr, fn in patched:
-            setattr(ix, attr, fn)
+        for mod, attr, fn in patched:
+            setattr(mod, attr, fn)
         del embedder.embed, embedder.embed_with_tokens
 
 
@@ -84,7 +86,7 @@ def run_ours(embedder: Any, settings: Any, articles: Sequence[Any]) -> dict[str,
 
 def index_texts(root: Path) -> tuple[list[str], list[str]]:
     """The chunk texts and sentence texts an index generation holds, in id order."""
-    from rag.store import load_snapshot
+    from rag.store.generations import load_snapshot
 
     snap = load_snapshot(root)
     chunks = [snap.chunks[i].text for i in sorted(snap.chunks)]
@@ -106,7 +108,7 @@ def main() -> int:
     ap.add_argument("--out", default="ingest", help="Result name under bench/results/ (without .json).")
     ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0 keeps torch's default).")
     ap.add_argument("--chunk-vectors", choices=("pooled", "encoded"), default="pooled",
-                    help="How the index makes chunk vectors (rag.settings.Settings.chunk_vectors).")
+                    help="How the index makes chunk vectors (RAG_CHUNK_VECTORS).")
     args = ap.parse_args()
     set_torch_threads(args.threads)
     corpus = load_corpus_or_skip()
@@ -116,7 +118,7 @@ def main() -> int:
 
     with Timer() as t_import:
         import sentence_transformers  # noqa: F401  (import cost reported apart from the model load)
-    from rag.embedding import SentenceTransformerEmbedder
+    from rag.models.embedding import SentenceTransformerEmbedder
 
     with Timer() as t_load:
         embedder = SentenceTransformerEmbedder()
@@ -127,7 +129,7 @@ def main() -> int:
 
     rounds: list[dict[str, Any]] = []
     settings = Settings(index_faq=False, chunk_vectors=args.chunk_vectors)
-    encoded = settings.chunk_vectors == "encoded"
+    encoded = settings.chunking.chunk_vectors == "encoded"
     texts: tuple[list[str], list[str]] | None = None
     for r in range(args.rounds):
         row: dict[str, Any] = {"loadavg_1m": None, "cpu_s": {}}
@@ -136,9 +138,9 @@ def main() -> int:
         for step in order:
             if step == "ours":
                 with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
-                    here = settings.model_copy(update={"index_dir": Path(tmp) / "index"})
+                    here = settings.replace(**{"index_dir": Path(tmp) / "index"})
                     row["ours"] = run_ours(embedder, here, corpus.articles)
-                    texts = texts or index_texts(here.index_dir)
+                    texts = texts or index_texts(here.index.index_dir)
             elif texts is not None:
                 chunk_texts, sent_texts = texts
                 row[step], row["cpu_s"][step] = run_floor(model, chunk_texts if step == "floor_chunks"
@@ -184,8 +186,9 @@ def main() -> int:
         "machine_after": machine_state(),
         "torch_threads": torch_threads(),
         "corpus": corpus.describe() | {"chunks": n_chunks, "sentences": n_sents} | pieces,
-        "settings": {"index_faq": False, "batch_size": BATCH_SIZE, "chunk_tokens": settings.chunk_tokens,
-                     "chunk_overlap": settings.chunk_overlap, "chunk_vectors": settings.chunk_vectors},
+        "settings": {"index_faq": False, "batch_size": BATCH_SIZE, "chunk_tokens": settings.chunking.chunk_tokens,
+                     "chunk_overlap": settings.chunking.chunk_overlap,
+                     "chunk_vectors": settings.chunking.chunk_vectors},
         "model_import_s": round(t_import.seconds, 3),
         "model_load_s": round(t_load.seconds, 3),
         "rounds": rounds,

@@ -43,7 +43,7 @@ def ours_worker() -> int:
     """Our side: model load, full ingest, one JSON line, then timed requests (``worker_protocol.serve``)."""
     import torch
 
-    from rag.embedding import SentenceTransformerEmbedder
+    from rag.models.embedding import SentenceTransformerEmbedder
     from rag.pipeline import Pipeline
     from rag.settings import Settings
 

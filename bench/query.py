@@ -75,7 +75,7 @@ def main() -> int:
     questions = sample_questions(corpus.xquad_questions, args.n)
     before = machine_state()
 
-    from rag.embedding import SentenceTransformerEmbedder
+    from rag.models.embedding import SentenceTransformerEmbedder
     from rag.pipeline import Pipeline
     from rag.settings import Settings
 

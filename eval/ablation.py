@@ -81,7 +81,7 @@ def settings_for(row: Row) -> Settings:
 
 def settings_key(settings: Settings) -> str:
     """What a run depends on: every setting but the index location."""
-    return json.dumps(settings.model_dump(mode="json", exclude={"index_dir"}), sort_keys=True)
+    return json.dumps({k: v for k, v in settings.flat("json").items() if k != "index_dir"}, sort_keys=True)
 
 
 def run_row(settings: Settings, dataset: str, out: Path, data_dir: Path | None, embedder: Embedder

@@ -53,7 +53,7 @@ class Probe:
     index: str
     answerable: bool
     abstained: bool
-    evidence: float  # best candidate evidence (rag.answering.evidence), what answer() gates on; -inf: no candidate
+    evidence: float  # best candidate evidence (extractive.evidence), what answer() gates on; -inf: no candidate
     max_citation: float | None  # best citation cosine of a never-abstaining answer(); None without citations
 
 
@@ -120,7 +120,9 @@ def threshold_for(evidence: Sequence[float], max_false_refusal: float) -> float 
 
 def gating_evidence(pipeline: Pipeline, answer: Answer) -> float:
     """The evidence ``answer()`` compared with the threshold, recomputed from its own hits (-inf: no candidate)."""
-    sel = pipeline.select(answer.question, pipeline.query_scores(answer.question), list(answer.hits))
+    loaded = pipeline.loaded
+    sel = pipeline.answerer.select(answer.question, pipeline.query_scores(answer.question, loaded=loaded),
+                                   list(answer.hits), loaded)
     return sel.evidence if sel.sentences else -math.inf
 
 
@@ -161,7 +163,7 @@ def ask(index_ds: Dataset, asked: Sequence[Dataset], settings: Settings, k: int,
         chunks = list(pipeline.snapshot.chunks.values())
         check_leakage(chunks, index_ds, with_faq=False)
         cache.warm([q.question.strip() for ds in asked for q in ds.questions] + warm_texts(index_ds, chunks))
-        never = Pipeline(pipeline.settings.model_copy(update={"abstain_threshold": -1.0}), cache)
+        never = Pipeline(pipeline.settings.replace(**{"abstain_threshold": -1.0}), cache)
         for ds in asked:
             own = answerable(ds)
             for q in ds.questions:
@@ -238,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     settings = load_settings()
-    k = args.k or settings.top_k
+    k = args.k or settings.search.top_k
     sets = [datasets.load(name, args.data_dir) for name in DATASETS]
     embedder = Pipeline(settings).embedder
     probes = measure(sets, settings, k, embedder)  # across corpora
@@ -247,9 +249,10 @@ def main(argv: list[str] | None = None) -> int:
         probes += measure(datasets.halves(ds), settings, k, embedder, answerable=False)
     for ds in sets:  # about an indexed article that does not answer them: its answer paragraph left out
         probes += measure_left_out(ds, settings, k, embedder, args.left_out_shifts)
-    summary = {"k": k, **summarise(probes, settings.abstain_threshold),
-               "config": settings.model_dump(mode="json", include={"retrieval", "fusion", "rerank", "chunk_tokens",
-                                                                   "chunk_overlap", "top_k", "abstain_threshold"}),
+    summary = {"k": k, **summarise(probes, settings.answer.abstain_threshold),
+               "config": {k: v for k, v in settings.flat("json").items()
+                          if k in ("retrieval", "fusion", "rerank", "chunk_tokens", "chunk_overlap", "top_k",
+                                   "abstain_threshold")},
                "time_s": round(time.perf_counter() - t0, 1)}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "summary.json").write_text(json.dumps(json_safe(summary), indent=2) + "\n", encoding="utf-8")

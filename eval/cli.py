@@ -31,6 +31,13 @@ Progress = Annotated[bool | None, typer.Option(
     "--progress/--no-progress", help="Progress bar (default: on a terminal).")]
 
 
+def register(app: typer.Typer) -> None:
+    """Add ``rag eval`` to the ``rag`` command line (the ``rag.commands`` entry point)."""
+    from rag.cli import domain_errors
+
+    app.command("eval")(domain_errors(eval_cmd))
+
+
 def eval_cmd(
     dataset: Dataset = None,
     k: K = None,
@@ -62,7 +69,7 @@ def eval_cmd(
 
     ds = datasets.load(dataset, data_dir)
     settings = load_settings()
-    k = k or settings.top_k
+    k = k or settings.search.top_k
     show = sys.stderr.isatty() if progress is None else progress
     baseline = gate.load_baseline(ds.name) if check else None  # fail before the slow part
     if not as_json:

@@ -143,7 +143,7 @@ def answer_paragraph_left_out(ds: Dataset, shift: int = 0) -> Dataset:
 
 
 def _load_articles(path: Path) -> list[Article]:
-    from rag.loaders import load_paths
+    from rag.ingest.loaders import load_paths
 
     return load_paths([path])
 
@@ -163,7 +163,7 @@ def from_faq_articles(name: str, source: str, articles: list[Article]) -> Datase
 
 def from_qa_jsonl(name: str, path: Path) -> Dataset:
     """Questions and gold answers from the shared JSONL format (questions without answers are skipped)."""
-    from rag.loaders import load_qa_jsonl
+    from rag.ingest.loaders import load_qa_jsonl
 
     records = load_qa_jsonl(path)
     articles = [a for a, _ in records]

@@ -15,7 +15,7 @@ from eval.datasets import Dataset, Question
 from eval.embed_cache import CachingEmbedder, caching
 from eval.metrics import normalize_answer
 from rag.errors import RagError
-from rag.sentences import sentence_spans
+from rag.ingest.sentences import sentence_spans
 from rag.types import Answer, Article, Chunk, FaqPair, Hit
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ def temporary_index(ds: Dataset, settings: Settings, embedder: Embedder, *, with
     from rag.pipeline import Pipeline
 
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
-        run_settings = settings.model_copy(update={"index_dir": Path(tmp) / "index", "index_faq": with_faq})
+        run_settings = settings.replace(**{"index_dir": Path(tmp) / "index", "index_faq": with_faq})
         pipeline = Pipeline(run_settings, embedder)
         pipeline.update(upsert=articles_to_index(ds, with_faq), rebuild=True)
         yield pipeline

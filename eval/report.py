@@ -34,7 +34,7 @@ def build_summary(run: Run, rows: Sequence[Scored]) -> dict[str, Any]:
                for name, a in aggregate(rows, names).items()}
     _, unit = groups_for(rows)
     emb = run.embedder
-    config: dict[str, Any] = run.settings.model_dump(mode="json", exclude=_NOT_CONFIG)
+    config: dict[str, Any] = {k: v for k, v in run.settings.flat("json").items() if k not in _NOT_CONFIG}
     config.update(
         embedding_model_id=emb.model_id, embedding_weights_sha256=emb.weights_sha256, source=ds.source,
         upper_bound=run.with_faq, embedding_cache=run.embed_cache,

@@ -12,7 +12,7 @@ import numpy as np
 
 from eval import metrics as m
 from eval.bootstrap import bootstrap_ci, bootstrap_percentile_ci
-from rag.sentences import sentence_spans
+from rag.ingest.sentences import sentence_spans
 
 if TYPE_CHECKING:
     from eval.harness import Asked, Run

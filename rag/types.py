@@ -103,7 +103,7 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     short_answer: str | None = None
     #: "high" when the sentence itself settles the short answer, "low" when it was chosen among rivals
-    #: (``rag.short_answer.ShortAnswer``); None without a short answer.
+    #: (``rag.answering.short_answer.ShortAnswer``); None without a short answer.
     short_answer_confidence: str | None = None
     hits: tuple[Hit, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)

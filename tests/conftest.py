@@ -36,6 +36,6 @@ def plain_article(doc_id: str, text: str, source: str = "") -> Article:
 @pytest.fixture(scope="session")
 def real_embedder():  # type: ignore[no-untyped-def]
     """The bundled all-MiniLM-L6-v2, loaded once per test session (offline)."""
-    from rag.embedding import SentenceTransformerEmbedder
+    from rag.models.embedding import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder()

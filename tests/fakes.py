@@ -44,7 +44,7 @@ class HashTokenEmbedder(HashEmbedder):
 
     def embed_with_tokens(self, texts: Sequence[str], *, progress: bool = False
                           ) -> tuple[np.ndarray, list[np.ndarray]]:
-        from rag.alignment import content_mask
+        from rag.retrieval.alignment import content_mask
 
         tokens: list[np.ndarray] = []
         for text in texts:

@@ -14,7 +14,7 @@ from api.deps import ResponderDep
 from api.errors import InvalidRequest
 from api.responder import Piece
 from api.schemas import ChatOut, ChatRequest
-from rag.condense import Turn
+from rag.conversation.condense import Turn
 from rag.errors import RagError
 from rag.types import Answer
 

@@ -16,8 +16,8 @@ from api.deps import PipelineDep, require_write_key
 from api.errors import InvalidRequest
 from api.schemas import DocumentChange, DocumentIn, DocumentList
 from rag.errors import DocumentNotFound, EmptyDocument, IndexNotFound, RagError, UnsupportedDocument
-from rag.indexing import IndexReport
 from rag.pipeline import Pipeline
+from rag.store.indexing import IndexReport
 from rag.types import Article
 
 UPLOAD_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
@@ -134,7 +134,7 @@ def _change(
 
 
 async def _from_form(request: Request) -> Article:
-    from rag.loaders import articles_from_bytes
+    from rag.ingest.loaders import articles_from_bytes
 
     async with request.form(max_files=1, max_fields=4) as form:
         upload = form.get("file")
@@ -155,7 +155,7 @@ async def _from_form(request: Request) -> Article:
 
 
 async def _from_json(request: Request, pipeline: Pipeline) -> Article:
-    from rag.loaders import article_from_text
+    from rag.ingest.loaders import article_from_text
 
     try:
         doc = DocumentIn.model_validate_json(await request.body())

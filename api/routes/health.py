@@ -13,7 +13,7 @@ from api.readiness import Readiness
 
 if TYPE_CHECKING:
     from rag.pipeline import Pipeline
-    from rag.store import Snapshot
+    from rag.store.generations import Snapshot
 
 router = APIRouter(tags=["ops"])
 

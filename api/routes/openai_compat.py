@@ -17,9 +17,9 @@ from api.errors import ModelNotFound
 from api.responder import Piece
 from api.routes.chat import require_user_message
 from api.schemas import OpenAIChatRequest
-from rag.chunking import get_encoding
-from rag.condense import Turn
+from rag.conversation.condense import Turn
 from rag.errors import RagError
+from rag.ingest.chunking import get_encoding
 from rag.types import Answer
 
 MODEL_ID = "grounded-rag"

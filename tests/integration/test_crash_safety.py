@@ -14,7 +14,7 @@ import pytest
 
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from rag.store import current_generation, load_snapshot
+from rag.store.generations import current_generation, load_snapshot
 from tests.conftest import ROOT, SEEDS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from rag.embedding import SentenceTransformerEmbedder
-from rag.indexing import make_chunker
-from rag.loaders import load_paths, load_qa_jsonl
+from rag.ingest.loaders import load_paths, load_qa_jsonl
+from rag.models.embedding import SentenceTransformerEmbedder
 from rag.settings import BUNDLED_MODEL_SHA256, Settings
+from rag.store.encoding import make_chunker
 from tests.conftest import SEEDS, SHARED_DATA
 
 pytestmark = pytest.mark.integration
@@ -42,7 +42,7 @@ def test_every_shared_dataset_chunk_fits_the_model_window(real_embedder: Sentenc
 
 def test_token_vectors_come_from_the_same_pass_and_credit_paraphrases(
         real_embedder: SentenceTransformerEmbedder) -> None:
-    from rag.alignment import TokenStore
+    from rag.retrieval.alignment import TokenStore
 
     question = "Who founded the company?"
     sentences = ["The firm was started by two brothers in 1921.", "Rain fell over the harbour all afternoon."]
@@ -60,7 +60,7 @@ def test_pooled_chunk_vectors_stand_for_their_chunks(real_embedder: SentenceTran
     import numpy as np
 
     from rag.pipeline import Pipeline
-    from rag.store import all_vectors
+    from rag.store.generations import all_vectors
 
     p = Pipeline(Settings(index_dir=tmp_path / "index"), real_embedder)
     p.update(upsert=load_paths([SEEDS]))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag import answering
-from rag.alignment import TokenStore, content_mask
+from rag.answering import extractive as answering
 from rag.errors import IndexCorrupt
 from rag.pipeline import Pipeline
+from rag.retrieval.alignment import TokenStore, content_mask
 from rag.settings import Settings
-from rag.store import current_generation, load_snapshot
+from rag.store.generations import current_generation, load_snapshot
 from tests.conftest import plain_article
 from tests.fakes import HashEmbedder, HashTokenEmbedder
 
@@ -84,10 +84,10 @@ def test_index_stores_token_vectors_and_keeps_them_across_updates(settings: Sett
 
 
 def test_an_embedder_without_token_vectors_builds_an_index_without_them(settings: Settings) -> None:
-    p = Pipeline(settings.model_copy(update={"abstain_threshold": 0.0}), HashEmbedder())
+    p = Pipeline(settings.replace(**{"abstain_threshold": 0.0}), HashEmbedder())
     p.update(upsert=[plain_article("cats", CATS)])
     assert p.snapshot.sentence_tokens is None
-    gen = current_generation(settings.index_dir)
+    gen = current_generation(settings.index.index_dir)
     assert gen is not None and not (gen / "sentence_tokens.npy").exists()
     ans = p.answer("How long do cats sleep?")
     assert not ans.abstained and "sixteen hours" in ans.answer
@@ -96,18 +96,18 @@ def test_an_embedder_without_token_vectors_builds_an_index_without_them(settings
 def test_inconsistent_token_offsets_are_reported_as_corrupt(settings: Settings) -> None:
     p = Pipeline(settings, HashTokenEmbedder())
     p.update(upsert=[plain_article("cats", CATS)])
-    gen = current_generation(settings.index_dir)
+    gen = current_generation(settings.index.index_dir)
     assert gen is not None
     np.save(gen / "sentence_token_offsets.npy", np.array([0, 1], dtype=np.int64))
     with pytest.raises(IndexCorrupt, match="inconsistent"):
-        load_snapshot(settings.index_dir)
+        load_snapshot(settings.index.index_dir)
 
 
 def test_answer_candidates_carry_alignment_and_the_evidence_uses_it(settings: Settings) -> None:
     p = Pipeline(settings, HashTokenEmbedder())
     p.update(upsert=[plain_article("cats", CATS), plain_article("rockets", ROCKETS)])
     q = "How many astronauts did the rocket carry?"
-    qs, hits = p._retrieve(q, 3, {})
+    qs, hits = p._retrieve(q, 3, {}, p.loaded)
     # how, many, astronauts, did, rocket, carry: "the" is a stopword, "?" punctuation
     assert qs.qtokens is not None and len(qs.qtokens) == 6
     cands = answering.candidates(hits, p.loaded.retriever, qs, q)
@@ -127,7 +127,7 @@ def test_the_rerank_reads_each_chunks_best_sentence_alignment(settings: Settings
     p = Pipeline(settings, HashTokenEmbedder())
     p.update(upsert=[plain_article("cats", CATS), plain_article("rockets", ROCKETS)])
     ret = p.loaded.retriever
-    qs, _ = p._retrieve("How many astronauts did the rocket carry?", 3, {})
+    qs, _ = p._retrieve("How many astronauts did the rocket carry?", 3, {}, p.loaded)
     rows = np.arange(len(ret.chunks))
     best = ret._best_alignment(rows, qs)
     for j, r in enumerate(rows):
@@ -147,7 +147,7 @@ def test_alignment_joins_the_rerank_and_the_answer_fusion(settings: Settings) ->
     qs = p.query_scores(q)
     ret = p.loaded.retriever
     on = ret.search(qs, 3, settings)
-    off = ret.search(qs, 3, settings.model_copy(update={"rerank_alignment_weight": 0.0}))
+    off = ret.search(qs, 3, settings.replace(**{"rerank_alignment_weight": 0.0}))
     assert [h.rerank for h in on] != [h.rerank for h in off]  # the signal changes the rerank scores
     with_align = answering.candidates(on, ret, qs, q, alignment_weight=2.0)
     without = answering.candidates(on, ret, qs, q, alignment_weight=0.0)
@@ -176,7 +176,7 @@ def test_an_index_and_an_embedder_that_disagree_on_token_vectors_need_a_rebuild(
 def test_decreasing_offsets_or_a_wrong_width_are_corrupt(settings: Settings) -> None:
     p = Pipeline(settings, HashTokenEmbedder())
     p.update(upsert=[plain_article("cats", CATS)])
-    gen = current_generation(settings.index_dir)
+    gen = current_generation(settings.index.index_dir)
     assert gen is not None
     good_off = np.load(gen / "sentence_token_offsets.npy")
     good_vec = np.load(gen / "sentence_tokens.npy")
@@ -184,11 +184,11 @@ def test_decreasing_offsets_or_a_wrong_width_are_corrupt(settings: Settings) -> 
     bad[1], bad[2] = bad[2], bad[1]
     np.save(gen / "sentence_token_offsets.npy", bad)
     with pytest.raises(IndexCorrupt):
-        load_snapshot(settings.index_dir)
+        load_snapshot(settings.index.index_dir)
     np.save(gen / "sentence_token_offsets.npy", good_off)
     np.save(gen / "sentence_tokens.npy", good_vec[:, :8])
     with pytest.raises(IndexCorrupt):
-        load_snapshot(settings.index_dir)
+        load_snapshot(settings.index.index_dir)
 
 
 def test_an_answer_uses_one_index_generation_even_if_a_reload_lands_mid_question(settings: Settings) -> None:
@@ -272,5 +272,5 @@ def test_the_rerank_reads_sentences_with_the_one_before_them_only_when_asked(set
     pair_cos, _, _ = ret._best_sentence(rows, qs, with_previous=True)
     assert (pair_cos >= alone_cos - 1e-9).all()
     on = ret.search(qs, 3, settings)
-    off = ret.search(qs, 3, settings.model_copy(update={"rerank_with_previous": False}))
+    off = ret.search(qs, 3, settings.replace(**{"rerank_with_previous": False}))
     assert [h.rerank for h in on] != [h.rerank for h in off]

@@ -78,14 +78,14 @@ def test_upload_errors(client: TestClient) -> None:
 
 
 def test_oversized_upload_is_413(pipeline: Pipeline) -> None:
-    small = pipeline.settings.model_copy(update={"max_upload_bytes": 1000})
+    small = pipeline.settings.replace(**{"max_upload_bytes": 1000})
     with TestClient(create_app(small, pipeline)) as c:
         r = c.post("/documents", files={"file": ("big.txt", b"a" * 5000, "text/plain")})
     assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
 
 
 def test_api_keys_guard_writes_only(pipeline: Pipeline) -> None:
-    keyed = pipeline.settings.model_copy(update={"api_keys": ["k1", "k2"]})
+    keyed = pipeline.settings.replace(**{"api_keys": ["k1", "k2"]})
     with TestClient(create_app(keyed, pipeline)) as c:
         doc = {"title": "T", "text": "Some text here."}
         assert c.post("/documents", json=doc).status_code == 401
@@ -97,13 +97,13 @@ def test_api_keys_guard_writes_only(pipeline: Pipeline) -> None:
 
 def test_settings_dependency_can_be_overridden(pipeline: Pipeline) -> None:
     app = create_app(pipeline=pipeline)
-    app.dependency_overrides[get_settings] = lambda: pipeline.settings.model_copy(update={"api_keys": ["x"]})
+    app.dependency_overrides[get_settings] = lambda: pipeline.settings.replace(**{"api_keys": ["x"]})
     with TestClient(app) as c:
         assert c.post("/documents", json={"title": "T", "text": "Text."}).status_code == 401
 
 
 def test_cors_allows_configured_origins(pipeline: Pipeline) -> None:
-    s = pipeline.settings.model_copy(update={"cors_origins": ["http://localhost:3000"]})
+    s = pipeline.settings.replace(**{"cors_origins": ["http://localhost:3000"]})
     with TestClient(create_app(s, pipeline)) as c:
         r = c.options("/ask", headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"})
         assert r.headers["access-control-allow-origin"] == "http://localhost:3000"
@@ -151,10 +151,10 @@ def test_unknown_document_is_404_in_the_error_shape(client: TestClient) -> None:
 
 
 def test_reading_needs_no_key_but_an_index(pipeline: Pipeline, settings: Settings, fake_embedder: HashEmbedder) -> None:
-    keyed = pipeline.settings.model_copy(update={"api_keys": ["k1"]})
+    keyed = pipeline.settings.replace(**{"api_keys": ["k1"]})
     with TestClient(create_app(keyed, pipeline)) as c:
         assert c.get("/documents/cats").status_code == 200
-    empty = Pipeline(settings.model_copy(update={"index_dir": settings.index_dir.parent / "none"}), fake_embedder)
+    empty = Pipeline(settings.replace(**{"index_dir": settings.index.index_dir.parent / "none"}), fake_embedder)
     with TestClient(create_app(pipeline=empty)) as c:
         r = c.get("/documents/cats")
     assert r.status_code == 503 and r.json()["error"]["code"] == "index_not_found"

@@ -30,7 +30,7 @@ def llm() -> Iterator[FakeLLM]:
 def client(settings: Settings, fake_embedder: HashEmbedder, llm: FakeLLM) -> Iterator[TestClient]:
     p = Pipeline(settings, fake_embedder)
     p.update(upsert=[plain_article("rockets", ROCKETS), plain_article("bread", BREAD)])
-    with TestClient(create_app(settings.model_copy(update={"llm_base_url": llm.url}), p)) as c:
+    with TestClient(create_app(settings.replace(**{"llm_base_url": llm.url}), p)) as c:
         yield c
 
 
@@ -65,7 +65,7 @@ def test_an_uncited_reply_counts_as_abstention(settings: Settings, fake_embedder
     p.update(upsert=[plain_article("rockets", ROCKETS)])
     with (
         FakeLLM("I don't know.") as f,
-        TestClient(create_app(settings.model_copy(update={"llm_base_url": f.url}), p)) as c,
+        TestClient(create_app(settings.replace(**{"llm_base_url": f.url}), p)) as c,
     ):
         d = c.post("/ask", json={"question": "What is the capital of Peru?"}).json()
     assert d["abstained"] and d["citations"] == []
@@ -74,7 +74,7 @@ def test_an_uncited_reply_counts_as_abstention(settings: Settings, fake_embedder
 def test_llm_down_is_a_502_json_error(settings: Settings, fake_embedder: HashEmbedder) -> None:
     p = Pipeline(settings, fake_embedder)
     p.update(upsert=[plain_article("rockets", ROCKETS)])
-    with FakeLLM(status=500) as f, TestClient(create_app(settings.model_copy(update={"llm_base_url": f.url}), p)) as c:
+    with FakeLLM(status=500) as f, TestClient(create_app(settings.replace(**{"llm_base_url": f.url}), p)) as c:
         r = c.post("/ask", json={"question": "astronauts?"})
         assert r.status_code == 502 and r.json()["error"]["code"] == "llm_error"
         s = c.post("/chat", json={"messages": [{"role": "user", "content": "astronauts?"}], "stream": True})

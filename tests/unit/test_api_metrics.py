@@ -18,7 +18,7 @@ LIMIT = 1_000
 
 @pytest.fixture
 def client(settings: Settings, fake_embedder: HashEmbedder) -> Iterator[TestClient]:
-    small = settings.model_copy(update={"max_upload_bytes": LIMIT})
+    small = settings.replace(**{"max_upload_bytes": LIMIT})
     with TestClient(create_app(small, Pipeline(small, fake_embedder))) as c:
         yield c
 
@@ -55,7 +55,7 @@ def test_unknown_paths_and_methods(client: TestClient) -> None:
 
 
 def test_a_cors_preflight_counts_under_its_route(settings: Settings, fake_embedder: HashEmbedder) -> None:
-    cors = settings.model_copy(update={"cors_origins": ["http://app.example"]})
+    cors = settings.replace(**{"cors_origins": ["http://app.example"]})
     with TestClient(create_app(cors, Pipeline(cors, fake_embedder))) as c:
         headers = {"Origin": "http://app.example", "Access-Control-Request-Method": "POST"}
         assert c.options("/ask", headers=headers).status_code == 200

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.routes.openai_compat import usage
-from rag.chunking import get_encoding
+from rag.ingest.chunking import get_encoding
 from tests.unit.test_api_routes import events
 
 QUESTION = "How many astronauts did the rocket carry?"

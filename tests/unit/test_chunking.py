@@ -7,8 +7,8 @@ import itertools
 
 import pytest
 
-from rag.chunking import TokenChunker, get_encoding
-from rag.sentences import sentence_spans
+from rag.ingest.chunking import TokenChunker, get_encoding
+from rag.ingest.sentences import sentence_spans
 from rag.types import Article, FaqPair
 from tests.fakes import HashEmbedder
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from rag.condense import Turn, condense, condense_offline, content_words, is_follow_up, mentioned, own_names
+from rag.conversation.condense import (
+    Turn,
+    condense,
+    condense_offline,
+    content_words,
+    is_follow_up,
+    mentioned,
+    own_names,
+)
 from rag.errors import LLMError
 
 PARADE = "What was the purpose of the parade?"

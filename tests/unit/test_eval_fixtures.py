@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from eval.datasets import Dataset, from_faq_articles, from_qa_jsonl
-from rag.loaders import article_from_text
+from rag.ingest.loaders import article_from_text
 
 CATS = ("Cats sleep for sixteen hours a day. They hunt mice at night in the barn. "
         "Their whiskers sense air currents around them.")

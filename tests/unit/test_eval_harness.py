@@ -11,7 +11,7 @@ import pytest
 from eval import harness
 from eval.embed_cache import CachingEmbedder
 from eval.harness import LeakageError, check_leakage, with_faq_section
-from rag.chunking import faq_spans
+from rag.ingest.chunking import faq_spans
 from rag.settings import Settings
 from rag.types import Chunk, FaqPair
 from tests.fakes import HashEmbedder
@@ -72,7 +72,7 @@ def test_run_indexes_bodies_only_and_asks_every_question(tmp_path: Path, setting
         assert all(h.chunk.kind == "body" for h in a.ranking)
         assert [h.chunk.chunk_id for h in a.ranking[:2]] == [h.chunk.chunk_id for h in a.answer.hits]
     assert isinstance(result.embedder, CachingEmbedder)
-    assert result.settings.index_dir != settings.index_dir and not result.settings.index_dir.exists()
+    assert result.settings.index.index_dir != settings.index.index_dir and not result.settings.index.index_dir.exists()
 
 
 def test_with_faq_run_indexes_the_gold_qa(tmp_path: Path, settings: Settings) -> None:

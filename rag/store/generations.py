@@ -26,9 +26,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.alignment import TokenStore
-from rag.docstore import DocRecord, read_docstore, write_docstore
 from rag.errors import IndexCorrupt, IndexNotFound
+from rag.retrieval.alignment import TokenStore
+from rag.store.docstore import DocRecord, read_docstore, write_docstore
 from rag.types import Chunk, Sentence
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ class Manifest:
     index_faq: bool
     title_header: bool = False
     token_vectors: bool = False  # sentence token vectors stored (the embedder gives them)
-    chunk_vectors: str = "encoded"  # "pooled" from the sentence vectors (rag.pooling); indexes before it encoded
+    chunk_vectors: str = "encoded"  # "pooled" from the sentence vectors (rag.store.pooling); indexes before it encoded
     normalized: bool = True
     metric: str = "inner_product"
     format_version: int = FORMAT_VERSION

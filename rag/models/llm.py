@@ -44,9 +44,10 @@ class ChatClient:
     @classmethod
     def from_settings(cls, settings: Settings) -> ChatClient | None:
         """A client when ``RAG_LLM_BASE_URL`` is set, else None (offline answers)."""
-        if not settings.llm_base_url:
+        s = settings.llm
+        if not s.llm_base_url:
             return None
-        return cls(settings.llm_base_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout_s)
+        return cls(s.llm_base_url, s.llm_model, s.llm_api_key, s.llm_timeout_s)
 
     def close(self) -> None:
         """Release the connection pool."""

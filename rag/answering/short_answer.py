@@ -1,11 +1,11 @@
 """A short answer span (number, date, name, place, short phrase, a reason) inside the best supporting sentence.
 
-Offline, no extra model: take the answer type the question asks for (``rag.question_type``), list
+Offline, no extra model: take the answer type the question asks for (``rag.answering.question_type``), list
 candidate spans of that type in the sentence, drop what the question already says, and prefer candidates
 close to the words the sentence shares with the question (answers sit next to the matched context). Where the
-sentence's structure says what is asked (``rag.span_structure``: "the economist Claudia Goldin" for "what
+sentence's structure says what is asked (``rag.answering.span_structure``: "the economist Claudia Goldin" for "what
 economist", "a man named John Smith" for "what is his name"), that answers without weighing rivals. Why and how
-questions get the reason or means the sentence marks with a connective (``rag.explanation``), or nothing; so do
+questions get the reason or means the sentence marks with a connective (``explanation``), or nothing; so do
 questions asking for a count the sentence does not hold (no phrase stands in for a number).
 
 When an embedder is passed (the bundled bi-encoder; still offline), names and phrases (the types with many
@@ -25,10 +25,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.explanation import explanation_span
-from rag.question_type import answer_type, asks_count, asks_name, asks_place, question_focus, span_kind
-from rag.span_structure import focus_modifiers, named_by
-from rag.spans import STOP, WORD, Span, candidates, dedupe, norm, question_terms, said, says_new
+from rag.answering.explanation import explanation_span
+from rag.answering.question_type import answer_type, asks_count, asks_name, asks_place, question_focus, span_kind
+from rag.answering.span_structure import focus_modifiers, named_by
+from rag.answering.spans import STOP, WORD, Span, candidates, dedupe, norm, question_terms, said, says_new
 
 if TYPE_CHECKING:
     import numpy as np
@@ -127,7 +127,7 @@ def find_short_answer(question: str, sentence: str, embed: EmbedFn | None = None
         return ShortAnswer(spans[ranked[0]].text, only_typed)
     import numpy as np
 
-    from rag.fusion import zscore_fusion
+    from rag.retrieval.fusion import zscore_fusion
 
     # One small embedding batch per answer: the focus and the heuristics' shortlist (and the sentence, unless
     # its vector was passed: a long text would pad the whole batch to its length).

@@ -1,7 +1,7 @@
 """Short answers read off the sentence's structure, where it says what the question asks.
 
 For "what kind of N" the words modifying N there; for "what N" a name ending in N or standing beside it; for
-"what is X called" the sentence's own naming phrase. ``rag.short_answer`` takes these before weighing any rival
+"what is X called" the sentence's own naming phrase. ``short_answer`` takes these before weighing any rival
 candidate.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from rag.question_type import asks_kind, lexical_focus, past_tense
-from rag.spans import CLAUSE_OPENERS, NUMBER_WORDS, STOP, WORD, Span, norm, strip_stop, trim_known
+from rag.answering.question_type import asks_kind, lexical_focus, past_tense
+from rag.answering.spans import CLAUSE_OPENERS, NUMBER_WORDS, STOP, WORD, Span, norm, strip_stop, trim_known
 
 # Words that open a noun phrase without saying what kind of thing it is ("some", "many") or tie it to a clause.
 _QUANTIFIERS = frozenset("some many most all other another several few various both each every such certain only "

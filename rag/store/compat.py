@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rag.chunking import TOKENIZER_NAME
 from rag.errors import IndexMismatch
-from rag.store import Manifest
+from rag.ingest.chunking import TOKENIZER_NAME
+from rag.store.generations import Manifest
 
 if TYPE_CHECKING:
     from rag.settings import Settings
@@ -21,12 +21,12 @@ def expected_manifest(settings: Settings, model_id: str, weights_sha256: str | N
         weights_sha256=weights_sha256,
         dimension=dimension,
         tokenizer=TOKENIZER_NAME,
-        chunk_tokens=settings.chunk_tokens,
-        chunk_overlap=settings.chunk_overlap,
-        index_faq=settings.index_faq,
-        title_header=settings.title_header,
+        chunk_tokens=settings.chunking.chunk_tokens,
+        chunk_overlap=settings.chunking.chunk_overlap,
+        index_faq=settings.index.index_faq,
+        title_header=settings.chunking.title_header,
         token_vectors=token_vectors,
-        chunk_vectors=settings.chunk_vectors,
+        chunk_vectors=settings.chunking.chunk_vectors,
     )
 
 

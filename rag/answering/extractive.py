@@ -6,13 +6,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.fusion import zscore_fusion
-from rag.sentences import is_list_item
-from rag.short_answer import has_typed_span
+from rag.answering.short_answer import has_typed_span
+from rag.ingest.sentences import is_list_item
+from rag.retrieval.fusion import zscore_fusion
 from rag.types import Citation, Hit
 
 if TYPE_CHECKING:
-    from rag.retrieval import HybridRetriever, QueryScores
+    from rag.retrieval.hybrid import HybridRetriever, QueryScores
 
 ABSTAIN_MESSAGE = "The indexed articles don't contain an answer to that question."
 
@@ -30,7 +30,7 @@ class Candidate:
     bm25: float
     score: float = 0.0
     coverage: float = 0.0
-    alignment: float | None = None  # soft token coverage (rag.alignment); None when the index has no token vectors
+    alignment: float | None = None  # soft token coverage (retrieval.alignment); None without token vectors
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def candidates(hits: Sequence[Hit], retriever: HybridRetriever, qs: QueryScores,
 
     Cosine and BM25 against the question; the share of the question's IDF mass the sentence covers,
     read together with the sentence before it (answers often continue a sentence that names the
-    subject); the soft coverage of the question's token vectors by the sentence's (``rag.alignment``,
+    subject); the soft coverage of the question's token vectors by the sentence's (``rag.retrieval.alignment``,
     when the index has token vectors: paraphrases count too); whether the sentence holds a span of the
     type the question asks for (a number for "how many", a date for "when", ...); and the rank of the
     chunk it came from. ``focus`` (the user's own words when the question was condensed from a

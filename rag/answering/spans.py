@@ -1,6 +1,6 @@
 """Candidate short-answer spans in a sentence: numbers, dates, capitalised names, or phrases the question does
-not already say; with the word-level helpers the short-answer rules share (``rag.short_answer``,
-``rag.span_structure``)."""
+not already say; with the word-level helpers the short-answer rules share (``rag.answering.short_answer``,
+``rag.answering.span_structure``)."""
 
 from __future__ import annotations
 

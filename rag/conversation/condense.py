@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from rag.llm import ChatClient
+    from rag.models.llm import ChatClient
 
 log = logging.getLogger(__name__)
 

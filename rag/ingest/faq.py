@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from rag.sentences import paragraph_spans, sentence_spans
+from rag.ingest.sentences import paragraph_spans, sentence_spans
 from rag.types import FaqPair
 
 _HEADING = re.compile(

@@ -6,18 +6,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.chunking import with_header
-from rag.fusion import rrf_fusion, zscore_fusion
-from rag.lexical import BM25Index
-from rag.mmr import mmr_order
+from rag.ingest.chunking import with_header
+from rag.retrieval.fusion import rrf_fusion, zscore_fusion
+from rag.retrieval.lexical import BM25Index
+from rag.retrieval.mmr import mmr_order
 from rag.types import Chunk, Hit
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from rag.sentence_index import SentenceIndex
+    from rag.retrieval.sentence_index import SentenceIndex
     from rag.settings import Settings
-    from rag.store import Snapshot
+    from rag.store.generations import Snapshot
 
 
 #: Scores passages against the current question (a cross-encoder bound to it).
@@ -42,7 +42,7 @@ class HybridRetriever:
     def __init__(self, snapshot: Snapshot, sentences: SentenceIndex) -> None:
         import numpy as np
 
-        from rag.store import all_vectors
+        from rag.store.generations import all_vectors
 
         self.chunks: list[Chunk] = [snapshot.chunks[i] for i in sorted(snapshot.chunks)]
         vecs = all_vectors(snapshot.vectors)
@@ -70,13 +70,14 @@ class HybridRetriever:
         """
         import numpy as np
 
+        sr, rk = settings.search, settings.ranking
         n = len(self.chunks)
         if n == 0:
             return []
         dense_all = self.vectors @ qs.qvec
-        pool_n = min(settings.candidates, n)
-        use_dense = settings.retrieval in ("hybrid", "dense")
-        use_bm25 = settings.retrieval in ("hybrid", "bm25")
+        pool_n = min(sr.candidates, n)
+        use_dense = sr.retrieval in ("hybrid", "dense")
+        use_bm25 = sr.retrieval in ("hybrid", "bm25")
         pool: set[int] = set()
         if use_dense:
             pool.update(np.argpartition(-dense_all, pool_n - 1)[:pool_n].tolist())
@@ -89,34 +90,31 @@ class HybridRetriever:
             return []
         dense, bm25 = dense_all[rows], qs.chunk_bm25[rows]
         signals = [dense, bm25]
-        weights = [settings.dense_weight if use_dense else 0.0, settings.bm25_weight if use_bm25 else 0.0]
-        if settings.fusion == "zscore":
-            fused = zscore_fusion(signals, weights)
-        else:
-            fused = rrf_fusion(signals, weights, settings.rrf_k)
+        weights = [sr.dense_weight if use_dense else 0.0, sr.bm25_weight if use_bm25 else 0.0]
+        fused = zscore_fusion(signals, weights) if sr.fusion == "zscore" else rrf_fusion(signals, weights, sr.rrf_k)
         rerank = None
         final = fused
-        if settings.rerank:
-            window = settings.rerank_with_previous
+        if rk.rerank:
+            window = rk.rerank_with_previous
             best_cos, best_lex, best_cover = self._best_sentence(rows, qs, with_previous=window)
             signals = [fused, best_cos, best_lex, best_cover]
-            weights = [1.0, settings.rerank_dense_weight, settings.rerank_bm25_weight, settings.rerank_coverage_weight]
-            if settings.rerank_alignment_weight > 0 and qs.qtokens is not None and self.sentences.tokens is not None:
+            weights = [1.0, rk.rerank_dense_weight, rk.rerank_bm25_weight, rk.rerank_coverage_weight]
+            if rk.rerank_alignment_weight > 0 and qs.qtokens is not None and self.sentences.tokens is not None:
                 # Token vectors are the costliest signal to read, so (a cascade) only the best few chunks by the
                 # other signals get it; the rest get the lowest value found, so it cannot lift them.
                 top = np.argsort(-zscore_fusion(signals, weights), kind="stable")[
-                    : max(settings.rerank_alignment_depth, k)]
+                    : max(rk.rerank_alignment_depth, k)]
                 got = self._best_alignment(rows[top], qs, with_previous=window)
                 aligned = np.full(rows.size, got.min() if got.size else 0.0)
                 aligned[top] = got
                 signals.append(aligned)
-                weights.append(settings.rerank_alignment_weight)
+                weights.append(rk.rerank_alignment_weight)
             if cross is not None:
                 signals.append(cross([self.chunks[r].text for r in rows]))
-                weights.append(settings.cross_encoder_weight)
+                weights.append(rk.cross_encoder_weight)
             rerank = zscore_fusion(signals, weights)
             final = rerank
-        order = mmr_order(final, self.vectors[rows], min(k, rows.size), settings.mmr_lambda)
+        order = mmr_order(final, self.vectors[rows], min(k, rows.size), sr.mmr_lambda)
         return [
             Hit(self.chunks[rows[i]], score=float(final[i]), dense=float(dense[i]),
                 bm25=float(bm25[i]), fused=float(fused[i]),
@@ -151,7 +149,7 @@ class HybridRetriever:
         return best[0], best[1], best[2]
 
     def _best_alignment(self, rows: np.ndarray, qs: QueryScores, *, with_previous: bool = False) -> np.ndarray:
-        """Per chunk, its best sentence's soft token coverage of the question (``rag.alignment``); with the
+        """Per chunk, its best sentence's soft token coverage of the question (``rag.retrieval.alignment``); with the
         sentence before it when ``with_previous``."""
         import numpy as np
 

@@ -1,6 +1,6 @@
 """What a question asks for: the answer type its wh-word implies and its focus (the kind of thing named).
 
-Read by ``rag.short_answer`` (which spans are candidates) and, through it, by answer picking (whether a
+Read by ``rag.answering.short_answer`` (which spans are candidates) and, through it, by answer picking (whether a
 sentence holds a span of the asked-for type).
 """
 

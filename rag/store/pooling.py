@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from rag.chunking import with_header
+from rag.ingest.chunking import with_header
 
 if TYPE_CHECKING:
     import numpy as np

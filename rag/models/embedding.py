@@ -110,11 +110,11 @@ class SentenceTransformerEmbedder:
         """Sentence vectors (as ``embed``) and, from the same forward pass, each text's content-token vectors.
 
         Token vectors are unit rows (float16) of the word pieces that carry content (no special tokens,
-        stopwords or punctuation); see ``rag.alignment``.
+        stopwords or punctuation); see ``rag.retrieval.alignment``.
         """
         import numpy as np
 
-        from rag.alignment import content_mask
+        from rag.retrieval.alignment import content_mask
 
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32), []

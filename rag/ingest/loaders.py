@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import EmptyDocument, UnsupportedDocument
-from rag.faq import split_article
-from rag.html_text import html_to_text
-from rag.sentences import sentence_spans, skip_dateline
-from rag.textfile import decode, normalise, read_bytes
+from rag.ingest.faq import split_article
+from rag.ingest.html_text import html_to_text
+from rag.ingest.sentences import sentence_spans, skip_dateline
+from rag.ingest.textfile import decode, normalise, read_bytes
 from rag.types import Article, FaqPair
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".jsonl")

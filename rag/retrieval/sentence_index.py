@@ -6,13 +6,13 @@ import bisect
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from rag.alignment import TokenStore
-from rag.lexical import BM25Index
+from rag.retrieval.alignment import TokenStore
+from rag.retrieval.lexical import BM25Index
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from rag.store import Snapshot
+    from rag.store.generations import Snapshot
     from rag.types import Chunk, Sentence
 
 
@@ -68,7 +68,7 @@ class SentenceIndex:
 
     def alignment(self, question_tokens: np.ndarray | None, rows: Sequence[int] | np.ndarray, *,
                   with_previous: bool = False) -> np.ndarray | None:
-        """Per row, the soft coverage of the question's token vectors (``rag.alignment``); None without tokens.
+        """Per row, the soft coverage of the question's token vectors (``alignment``); None without tokens.
 
         ``with_previous``: each question token may be matched in the sentence or the one before it (the pair
         read as one passage, as ``coverage`` reads it).

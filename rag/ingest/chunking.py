@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from rag.sentences import sentence_spans
+from rag.ingest.sentences import sentence_spans
 from rag.types import Article, Chunk
 
 if TYPE_CHECKING:

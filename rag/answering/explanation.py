@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 
-from rag.question_type import asks_explanation
-from rag.spans import STOP, WORD, Span, norm, question_terms
+from rag.answering.question_type import asks_explanation
+from rag.answering.spans import STOP, WORD, Span, norm, question_terms
 
 # "due to" + a verb is a schedule, not a reason ("The verdict is due to be delivered on Monday").
 _SCHEDULED = ("be|begin|start|meet|take|hold|visit|arrive|leave|end|open|close|return|resume|face|sign|vote|appear|"

@@ -1,0 +1,1 @@
+"""Conversation: turn a follow-up into a standalone question."""

@@ -1,0 +1,1 @@
+"""Model wrappers: the bi-encoder, an optional cross-encoder, and the OpenAI-compatible chat client."""
