@@ -16,10 +16,8 @@ from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.readiness import Readiness
-from api.responder import Responder
 from api.routes import ask, chat, documents, health, openai_compat, page, search
 from api.routes.page import STATIC_DIR
-from rag.models.llm import ChatClient
 from rag.pipeline import Pipeline
 from rag.settings import Settings, get_settings
 
@@ -31,7 +29,6 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     """A configured app; pass a pipeline (e.g. with a fake embedder) to skip loading the real model."""
     settings = settings or (pipeline.settings if pipeline is not None else get_settings())
     pipeline = pipeline or Pipeline(settings)
-    llm = ChatClient.from_settings(settings)
     metrics = Metrics()
     readiness = Readiness(pipeline)
 
@@ -42,8 +39,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             yield
         finally:
             await readiness.stop()
-            if llm is not None:
-                llm.close()
+            pipeline.close()  # after uvicorn has drained the requests: the local LLM stops only when idle
 
     # FastAPI's documented self-hosting of the docs assets, packaged: Swagger UI and ReDoc from a local folder
     # (the stock pages load them from a CDN and stay blank offline).
@@ -58,7 +54,6 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     )
     app.state.settings = settings
     app.state.pipeline = pipeline
-    app.state.responder = Responder(pipeline, llm)
     app.state.metrics = metrics
     app.state.readiness = readiness
     app.state.write_lock = asyncio.Lock()

@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the app's settings, pipeline and responder, and the write-key check."""
+"""FastAPI dependencies: the app's settings and pipeline, and the write-key check."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.errors import Unauthorized
-from api.responder import Responder
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 
@@ -25,15 +24,8 @@ def get_pipeline(request: Request) -> Pipeline:
     return pipeline
 
 
-def get_responder(request: Request) -> Responder:
-    """The app's responder (offline, or the configured LLM)."""
-    responder: Responder = request.app.state.responder
-    return responder
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
-ResponderDep = Annotated[Responder, Depends(get_responder)]
 
 
 def require_write_key(request: Request, settings: SettingsDep) -> None:

@@ -12,7 +12,7 @@ from rag.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
-LOADING = "loading the embedding model and the index"
+LOADING = "loading the embedding model and the index (and the local LLM, with RAG_LLM=local)"
 
 
 class Readiness:
@@ -59,6 +59,9 @@ class Readiness:
             self.pipeline.embedder.embed(["warm up"])  # first inference is slow; pay it now, not on a request
         self.pipeline.snapshot  # noqa: B018 - loads and checks the index
         self.pipeline.search("warm up", 1)
+        s = self.pipeline.settings
+        if s.answers_with_llm and s.generation.llm == "local":
+            self.pipeline.models.llm  # noqa: B018 - starts the bundled model's server on 127.0.0.1
 
     async def check(self) -> str | None:
         """None when ready; otherwise why not (after the warm-up, retries so a later `rag index` is noticed)."""

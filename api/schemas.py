@@ -70,6 +70,25 @@ class CitationOut(BaseModel):
     start: int
     end: int
     score: float
+    verified: bool = Field(True, description="The cited passage supports the sentence: quoted verbatim, or an LLM "
+                           "sentence that passed the verifier.")
+    support: float | None = Field(None, description="The verifier's support score for an LLM sentence; null for a "
+                                  "verbatim quote.")
+
+
+class FlaggedOut(BaseModel):
+    """A retrieved passage withheld from the LLM because it reads like instructions to a model."""
+
+    doc_id: str
+    chunk_id: int
+    kind: Literal["override", "role", "reveal", "turn", "command"]
+    excerpt: str
+
+
+class FallbackOut(BaseModel):
+    """Why the LLM's answer was not used (the extractive answer was returned instead)."""
+
+    reason: str
 
 
 class AnswerOut(BaseModel):
@@ -84,6 +103,11 @@ class AnswerOut(BaseModel):
     abstained: bool
     citations: list[CitationOut]
     timings_ms: dict[str, float]
+    answerer: Literal["extractive", "llm"] = Field(
+        "extractive", description="Who wrote the answer: quoted sentences, or an LLM whose every sentence was verified.")
+    fallback: FallbackOut | None = Field(None, description="Set when an LLM was asked but its answer was not used.")
+    flagged: list[FlaggedOut] = Field(default_factory=list, description="Passages withheld from the LLM.")
+    dropped_sentences: int = Field(0, description="Sentences of the LLM's reply no cited passage supported.")
 
 
 class ChatMessage(BaseModel):

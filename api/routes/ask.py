@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
 
-from api.deps import ResponderDep
+from api import responder
+from api.deps import PipelineDep
 from api.schemas import AnswerOut, AskRequest
 
 router = APIRouter(tags=["answer"])
 
 
 @router.post("/ask", response_model=AnswerOut)
-async def ask(body: AskRequest, responder: ResponderDep) -> dict[str, Any]:
+async def ask(body: AskRequest, pipeline: PipelineDep) -> dict[str, Any]:
     """Answer one question from the indexed articles with numbered citations, or abstain."""
-    answer = await run_in_threadpool(responder.answer, body.question, body.k)
+    answer = await responder.answer(pipeline, body.question, body.k)
     return answer.to_dict()

@@ -8,14 +8,14 @@ from typing import Any
 
 from fastapi import APIRouter
 from sse_starlette.sse import EventSourceResponse, ServerSentEvent
-from starlette.concurrency import run_in_threadpool
 
-from api.deps import ResponderDep
+from api import responder
+from api.deps import PipelineDep
 from api.errors import InvalidRequest
-from api.responder import Piece
 from api.schemas import ChatOut, ChatRequest
 from rag.conversation.condense import Turn
 from rag.errors import RagError
+from rag.generation.answerer import Piece
 from rag.types import Answer
 
 router = APIRouter(tags=["answer"])
@@ -31,20 +31,20 @@ router = APIRouter(tags=["answer"])
         }
     },
 )
-async def chat(body: ChatRequest, responder: ResponderDep) -> Any:
+async def chat(body: ChatRequest, pipeline: PipelineDep) -> Any:
     """Answer the last user message in the context of the earlier ones (the client sends the history)."""
     turns = [m.turn() for m in body.messages]
     require_user_message(turns)
-    question, focus = await run_in_threadpool(responder.standalone_question, turns)
+    question, focus = await responder.standalone(pipeline, turns)
     if body.stream:
-        stream = await responder.stream(question, body.k, focus)
+        stream = await responder.stream(pipeline, question, body.k, focus)
         return EventSourceResponse(_events(stream), ping=15)
-    answer = await run_in_threadpool(responder.answer, question, body.k, focus)
+    answer = await responder.answer(pipeline, question, body.k, focus)
     return {**answer.to_dict(), "message": {"role": "assistant", "content": answer.answer}}
 
 
 def require_user_message(turns: Sequence[Turn]) -> None:
-    """Raise ``InvalidRequest`` when no turn is the user's (a blank last one is the responder's ``EmptyQuestion``)."""
+    """Raise ``InvalidRequest`` when no turn is the user's (a blank last one is the pipeline's ``EmptyQuestion``)."""
     if not any(t.role == "user" for t in turns):
         raise InvalidRequest("messages must contain at least one user message")
 

@@ -12,13 +12,14 @@ from fastapi import APIRouter
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ResponderDep
+from api import responder
+from api.deps import PipelineDep
 from api.errors import ModelNotFound
-from api.responder import Piece
 from api.routes.chat import require_user_message
 from api.schemas import OpenAIChatRequest
 from rag.conversation.condense import Turn
 from rag.errors import RagError
+from rag.generation.answerer import Piece
 from rag.ingest.chunking import get_encoding
 from rag.types import Answer
 
@@ -43,7 +44,7 @@ async def retrieve_model(model_id: str) -> dict[str, Any]:
 
 
 @router.post("/chat/completions")
-async def chat_completions(body: OpenAIChatRequest, responder: ResponderDep) -> Any:
+async def chat_completions(body: OpenAIChatRequest, pipeline: PipelineDep) -> Any:
     """A cited answer to the last user message; ``citations`` rides along as an extra field.
 
     ``usage`` counts cl100k_base tokens of the messages' text received (``prompt_tokens``) and of the answer text
@@ -56,13 +57,13 @@ async def chat_completions(body: OpenAIChatRequest, responder: ResponderDep) -> 
         if m.role in ("user", "assistant")
     ]
     require_user_message(turns)
-    question, focus = await run_in_threadpool(responder.standalone_question, turns)
+    question, focus = await responder.standalone(pipeline, turns)
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
     if body.stream:
-        stream = await responder.stream(question, None, focus)
+        stream = await responder.stream(pipeline, question, None, focus)
         prompt = texts if body.include_usage else None
         return EventSourceResponse(_chunks(stream, cid, created, MODEL_ID, prompt), ping=15)
-    answer = await run_in_threadpool(responder.answer, question, None, focus)
+    answer = await responder.answer(pipeline, question, None, focus)
     return {
         "id": cid,
         "object": "chat.completion",

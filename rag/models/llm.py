@@ -1,28 +1,16 @@
-"""Optional answering by an OpenAI-compatible chat server, grounded in numbered passages."""
+"""A small client for an OpenAI-compatible chat server (the bundled local model, Ollama, vLLM, a hosted API)."""
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import httpx
 
 from rag.errors import LLMError
-from rag.types import Citation, Hit
-
-if TYPE_CHECKING:
-    from rag.settings import Settings
 
 Message = dict[str, str]
-
-SYSTEM_PROMPT = (
-    "You answer questions using only the numbered passages provided. After every sentence, cite the passages "
-    "that support it with their numbers in square brackets, like [1] or [2][3]. Do not use outside knowledge. "
-    "If the passages do not contain the answer, reply exactly: {abstain}"
-)
-_MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
 class ChatClient:
@@ -41,21 +29,21 @@ class ChatClient:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout_s, transport=transport)
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ChatClient | None:
-        """A client when ``RAG_LLM_BASE_URL`` is set, else None (offline answers)."""
-        s = settings.llm
-        if not s.llm_base_url:
-            return None
-        return cls(s.llm_base_url, s.llm_model, s.llm_api_key, s.llm_timeout_s)
+    def _body(self, messages: Sequence[Message], max_tokens: int | None, temperature: float, *, stream: bool
+              ) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": self.model, "messages": list(messages), "temperature": temperature,
+                                "stream": stream}
+        if max_tokens is not None:
+            body["max_tokens"] = max_tokens
+        return body
 
     def close(self) -> None:
         """Release the connection pool."""
         self._http.close()
 
-    def complete(self, messages: Sequence[Message], temperature: float = 0.0) -> str:
+    def complete(self, messages: Sequence[Message], *, max_tokens: int | None = None, temperature: float = 0.0) -> str:
         """The assistant's full reply; raises ``LLMError`` on any transport or protocol failure."""
-        body = {"model": self.model, "messages": list(messages), "temperature": temperature, "stream": False}
+        body = self._body(messages, max_tokens, temperature, stream=False)
         try:
             r = self._http.post("/chat/completions", json=body)
             r.raise_for_status()
@@ -68,9 +56,10 @@ class ChatClient:
             raise LLMError(f"unexpected reply from the LLM server: {e!r}") from e
         return str(content or "")
 
-    def stream(self, messages: Sequence[Message], temperature: float = 0.0) -> Iterator[str]:
+    def stream(self, messages: Sequence[Message], *, max_tokens: int | None = None, temperature: float = 0.0
+               ) -> Iterator[str]:
         """The assistant's reply in pieces as the server sends them (``data:`` lines, ``[DONE]`` ends)."""
-        body = {"model": self.model, "messages": list(messages), "temperature": temperature, "stream": True}
+        body = self._body(messages, max_tokens, temperature, stream=True)
         try:
             with self._http.stream("POST", "/chat/completions", json=body) as r:
                 if r.status_code >= 400:
@@ -98,41 +87,3 @@ def _delta(line: str) -> str | None:
         return str(chunk["choices"][0].get("delta", {}).get("content") or "") if chunk.get("choices") else ""
     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as e:
         raise LLMError(f"unexpected stream chunk from the LLM server: {data[:200]!r}") from e
-
-
-def passages_prompt(question: str, hits: Sequence[Hit], titles: Mapping[str, str]) -> str:
-    """The user message: numbered passages with their article titles, then the question."""
-    blocks = [
-        f"[{i}] ({titles.get(h.chunk.doc_id, h.chunk.doc_id)})\n{h.chunk.text.strip()}"
-        for i, h in enumerate(hits, start=1)
-    ]
-    return "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
-
-
-def grounded_messages(question: str, hits: Sequence[Hit], titles: Mapping[str, str], abstain: str) -> list[Message]:
-    """System and user messages asking for an answer drawn only from ``hits``."""
-    return [
-        {"role": "system", "content": SYSTEM_PROMPT.format(abstain=abstain)},
-        {"role": "user", "content": passages_prompt(question, hits, titles)},
-    ]
-
-
-def cited_passages(text: str, hits: Sequence[Hit], titles: Mapping[str, str]) -> tuple[Citation, ...]:
-    """Citations for the passage numbers the text actually cites (unknown numbers are ignored)."""
-    used = sorted({int(m) for m in _MARKER.findall(text) if 1 <= int(m) <= len(hits)})
-    out = []
-    for n in used:
-        c = hits[n - 1].chunk
-        out.append(
-            Citation(
-                n,
-                c.doc_id,
-                titles.get(c.doc_id, c.doc_id),
-                c.chunk_id,
-                c.text,
-                c.start,
-                c.end,
-                round(hits[n - 1].score, 4),
-            )
-        )
-    return tuple(out)

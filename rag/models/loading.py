@@ -1,12 +1,17 @@
-"""The models a pipeline uses, each loaded once on first use and shared between threads."""
+"""The models a pipeline uses, each loaded once on first use and shared between threads: the embedder, the optional
+cross-encoder, and the LLM client (with the bundled local model's server when ``RAG_LLM=local``)."""
 
 from __future__ import annotations
 
 import threading
 from typing import TYPE_CHECKING
 
+from rag.errors import RagError
+
 if TYPE_CHECKING:
     from rag.models.cross_encoder import CrossEncoderModel
+    from rag.models.llm import ChatClient
+    from rag.models.local_llm import LocalLLMServer
     from rag.protocols import Embedder
     from rag.settings import Settings
 
@@ -18,6 +23,8 @@ class Models:
         self.settings = settings
         self._embedder = embedder
         self._cross: CrossEncoderModel | None = None
+        self._llm: ChatClient | None = None
+        self._local: LocalLLMServer | None = None
         self._lock = threading.Lock()
 
     @property
@@ -47,3 +54,41 @@ class Models:
 
                     self._cross = load_cross_encoder(r.cross_encoder, self.settings.embedding.embedding_device)
         return self._cross
+
+    @property
+    def llm(self) -> ChatClient:
+        """The LLM client: the bundled model's server on 127.0.0.1 (started on first use) with ``RAG_LLM=local``,
+        else the server at ``RAG_LLM_BASE_URL``. Raises ``RagError`` when none is configured."""
+        if self._llm is None:
+            with self._lock:
+                if self._llm is None:
+                    self._llm = self._connect()
+        return self._llm
+
+    def _connect(self) -> ChatClient:
+        from rag.models.llm import ChatClient
+
+        g = self.settings.generation
+        if g.llm == "local":
+            from rag.models.local_llm import LOCAL_MODEL_NAME, LocalLLMConfig, LocalLLMServer
+
+            self._local = LocalLLMServer(LocalLLMConfig(g.llm_threads, g.llm_context_tokens, g.llm_port))
+            return ChatClient(self._local.url, LOCAL_MODEL_NAME, None, g.llm_timeout_s)
+        if g.llm_base_url:
+            return ChatClient(g.llm_base_url, g.llm_model, g.llm_api_key, g.llm_timeout_s)
+        raise RagError("no LLM is configured: set RAG_LLM=local (the bundled model) or RAG_LLM_BASE_URL")
+
+    @property
+    def local_llm(self) -> LocalLLMServer | None:
+        """The bundled model's server, once started."""
+        return self._local
+
+    def close(self) -> None:
+        """Release the LLM client and stop the local model's server (after the last request)."""
+        with self._lock:
+            llm, self._llm = self._llm, None
+            local, self._local = self._local, None
+        if llm is not None:
+            llm.close()
+        if local is not None:
+            local.stop()

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.responder import pieces
+from rag.generation.answerer import pieces
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from tests.conftest import plain_article

@@ -60,7 +60,9 @@ def test_bad_questions_raise_domain_errors(pipeline: Pipeline) -> None:
 def test_json_shape(pipeline: Pipeline) -> None:
     d = pipeline.answer("When did the rocket launch?").to_dict()
     assert set(d) >= {"question", "answer", "abstained", "citations", "timings_ms"}
-    assert set(d["citations"][0]) == {"n", "doc_id", "title", "chunk_id", "text", "start", "end", "score"}
+    assert set(d["citations"][0]) == {"n", "doc_id", "title", "chunk_id", "text", "start", "end", "score", "verified",
+                                      "support"}
+    assert d["answerer"] == "extractive" and d["fallback"] is None and d["citations"][0]["verified"]
 
 
 class _PreferBread:
