@@ -104,7 +104,8 @@ class AnswerOut(BaseModel):
     citations: list[CitationOut]
     timings_ms: dict[str, float]
     answerer: Literal["extractive", "llm"] = Field(
-        "extractive", description="Who wrote the answer: quoted sentences, or an LLM whose every sentence was verified.")
+        "extractive", description="Who wrote the answer: quoted sentences, or an LLM whose every sentence was "
+        "verified.")
     fallback: FallbackOut | None = Field(None, description="Set when an LLM was asked but its answer was not used.")
     flagged: list[FlaggedOut] = Field(default_factory=list, description="Passages withheld from the LLM.")
     dropped_sentences: int = Field(0, description="Sentences of the LLM's reply no cited passage supported.")
