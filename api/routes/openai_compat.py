@@ -85,7 +85,7 @@ def usage(prompt: Sequence[str], completion: str) -> dict[str, int]:
 
 def _extras(answer: Answer) -> dict[str, Any]:
     d = answer.to_dict()
-    return {"citations": d["citations"], "abstained": answer.abstained, "question": answer.question}
+    return {k: d[k] for k in ("citations", "abstained", "question", "answerer", "fallback", "flagged")}
 
 
 def _chunk(cid: str, created: int, model: str, choices: list[dict[str, Any]], **extra: Any) -> str:

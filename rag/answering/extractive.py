@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rag.answering.short_answer import has_typed_span
+from rag.generation.hygiene import instruction_flags
 from rag.ingest.sentences import is_list_item
 from rag.retrieval.fusion import zscore_fusion
 from rag.types import Citation, Hit
@@ -62,7 +63,7 @@ def candidates(hits: Sequence[Hit], retriever: HybridRetriever, qs: QueryScores,
     picked: list[tuple[Hit, int]] = []
     for hit in hits:
         for r in retriever.sentence_rows(row_of[hit.chunk.chunk_id]).tolist():
-            if r in seen or idx.is_question[r] or not is_statement(idx.texts[r]):
+            if r in seen or idx.is_question[r] or not is_statement(idx.texts[r]) or instruction_flags(idx.texts[r]):
                 continue
             seen.add(r)
             picked.append((hit, r))

@@ -1,5 +1,6 @@
-"""Prompt-injection hygiene for text that goes into a prompt: invisible characters stripped, and passages that
-read like instructions to a model flagged (and withheld from the prompt by the generative answerer)."""
+"""Prompt-injection hygiene: invisible characters stripped from text that goes into a prompt, and text that reads
+like instructions to a model flagged. The generative answerer withholds flagged passages from the prompt; the
+extractive answerer never quotes a flagged sentence as an answer (it is addressed to a model, not a reader)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ _INSTRUCTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                      r"(?:previous|prior|above|earlier|preceding|other|system|original)?\s*"
                      r"(?:instructions?|prompts?|rules?|directions?|guidelines?|context|messages?)\b"),
         ("role", r"\byou\s+are\s+(?:now|no\s+longer)\b|\b(?:act|behave|pretend)\s+as\s+(?:if\s+you\s+were\s+)?"
-                 r"(?:an?\s+)?(?:different|new|unrestricted|evil|jailbroken)\b|\bfrom\s+now\s+on,?\s+you\b|"
+                 r"(?:an?\s+)?(?:different|new|unrestricted|evil|jailbroken)\b|"
                  r"\bnew\s+(?:instructions?|rules?|persona|role)\s*:"),
         ("reveal", r"\b(?:reveal|print|repeat|show|output|leak|tell\s+me)\s+(?:me\s+)?(?:your|the)\s+"
                    r"(?:system\s+)?(?:prompt|instructions?|rules|configuration|secrets?|api\s+keys?)\b"),

@@ -171,3 +171,11 @@ def test_a_condensed_follow_up_may_not_bring_in_words_the_conversation_never_sai
     p, _ = make("How many ships did Anna Krell guide at Lisbon's famous port?")
     question, focus = p.standalone(turns)
     assert "Lisbon" not in question and focus == "How many ships did she guide?"  # the offline rule instead
+
+
+def test_the_extractive_answerer_never_quotes_an_instruction(tmp_path: Path) -> None:
+    p = Pipeline(Settings(index_dir=tmp_path / "index", abstain_threshold=0.0), HashTokenEmbedder())
+    p.update(upsert=[_article("notice", INJECTED), _article("harbour", HARBOUR)])
+    a = p.answer("Is the harbour at Velmor closed forever?")
+    assert a.answerer == "extractive" and "Ignore all previous instructions" not in a.answer
+    assert all("Ignore" not in c.text for c in a.citations)

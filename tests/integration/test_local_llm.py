@@ -1,0 +1,180 @@
+"""The bundled LLM for real: SmolLM2-135M-Instruct served by llama.cpp (xllamacpp) on 127.0.0.1, answering
+through ``ask --llm`` and ``rag serve``, behind the evidence gate and the citation verifier."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from openai import OpenAI
+
+from tests.integration.conftest import ROOT, free_port, start_server, stop, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.llm]
+
+RAG = Path(sys.executable).parent / "rag"
+ASK = Path(sys.executable).parent / "ask"
+#: Seed questions of several kinds. Temperature is 0, but the prompt's fence is random per request, so a reply
+#: can differ from one run to the next: the assertions hold for any reply.
+QUESTIONS = (
+    "Why is China concerned about a Russia-North Korea arms deal?",
+    "Who led the Chinese delegation?",
+    "What did Kim Jong Un say about relations with Russia?",
+    "What was the purpose of the parade?",
+    "What weapons were shown at the parade?",
+    "When was the parade held?",
+    "Who is Putin?",
+)
+
+
+def _installed() -> str | None:
+    from rag.errors import ModelUnavailable
+    from rag.models.local_llm import local_model_path
+
+    try:
+        import xllamacpp  # noqa: F401
+
+        local_model_path()
+    except (ImportError, ModelUnavailable) as e:
+        return str(e)
+    return None
+
+
+missing = _installed()
+if missing:
+    pytest.skip(f"the local LLM is not installed ({missing}); run `make install-llm`", allow_module_level=True)
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+
+
+class LLMProcess:
+    """``rag llm serve`` in its own process, so a test can read its /metrics or kill it."""
+
+    def __init__(self, log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen([str(RAG), "llm", "serve", "--port", str(self.port)], cwd=ROOT, env=_env(),
+                                         stdout=out, stderr=subprocess.STDOUT)
+        wait_for(self.url, self.proc, log, "/health", timeout=120)
+
+    def completions(self) -> float:
+        """Prompt tokens the server has read: it grows with every completion (a cached prompt still reads one)."""
+        text = httpx.get(f"{self.url}/metrics", timeout=10).text
+        m = re.search(r"^llamacpp:prompt_tokens_total\s+(\S+)", text, re.MULTILINE)
+        assert m, text
+        return float(m.group(1))
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LLMProcess]:
+    p = LLMProcess(tmp_path_factory.mktemp("llm") / "llm.log")
+    try:
+        yield p
+    finally:
+        p.kill()
+
+
+@pytest.fixture(scope="module")
+def llm_server(seed_index: Path, llm: LLMProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``rag serve`` answering with the LLM at RAG_LLM_BASE_URL."""
+    log = tmp_path_factory.mktemp("logs") / "llm-serve.log"
+    proc, url = start_server(seed_index, log, {"RAG_LLM_BASE_URL": f"{llm.url}/v1", "RAG_LLM_MODEL": "smollm2"})
+    try:
+        wait_for(url, proc, log, "/readyz")
+        yield url
+    finally:
+        stop(proc)
+
+
+def _verified(answer: dict[str, object]) -> bool:
+    cites = answer["citations"]
+    assert isinstance(cites, list)
+    return all(c["verified"] and c["support"] is not None and c["support"] >= 0.6 for c in cites)
+
+
+def test_ask_llm_starts_the_bundled_model_and_answers_with_verified_citations(seed_index: Path) -> None:
+    out = subprocess.run([str(ASK), "--llm", "--json", "--index-dir", str(seed_index), QUESTIONS[0]], cwd=ROOT,
+                         env=_env(), capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    assert d["answerer"] == "llm" and d["fallback"] is None and d["citations"] and _verified(d)
+    assert re.search(r"\[1\]", d["answer"]) and d["citations"][0]["doc_id"] == "000_d024cab3850fab44"
+
+
+def test_every_shown_sentence_is_verified_and_the_verifier_intervenes(llm_server: str) -> None:
+    """Across the seed questions the tiny model gets some right and some wrong: what is shown is always
+    verified, and at least one reply had a sentence dropped or was replaced by the extractive answer."""
+    answers = [httpx.post(f"{llm_server}/ask", json={"question": q}, timeout=120).json() for q in QUESTIONS]
+    assert all(a["answerer"] in ("llm", "extractive") and a["answer"] for a in answers)
+    assert any(a["answerer"] == "llm" for a in answers)
+    assert all(_verified(a) for a in answers if a["answerer"] == "llm")
+    assert any(a["dropped_sentences"] > 0 or (a["fallback"] or {}).get("reason", "").startswith("no sentence")
+               for a in answers)
+
+
+def test_the_evidence_gate_never_calls_the_llm(llm_server: str, llm: LLMProcess) -> None:
+    before = llm.completions()
+    d = httpx.post(f"{llm_server}/ask", json={"question": "What is the capital of Australia?"}, timeout=120).json()
+    assert d["abstained"] and d["citations"] == []
+    assert llm.completions() == before  # not one prompt token read
+    httpx.post(f"{llm_server}/ask", json={"question": QUESTIONS[0]}, timeout=120)
+    assert llm.completions() > before  # and the counter does count a call
+
+
+def test_chat_streams_only_verified_sentences(llm_server: str) -> None:
+    body = {"messages": [{"role": "user", "content": QUESTIONS[0]}], "stream": True}
+    with httpx.stream("POST", f"{llm_server}/chat", json=body, timeout=120) as r:
+        raw = r.read().decode()
+    events = [(m.group(1), m.group(2)) for m in re.finditer(r"event: (\w+)\r?\ndata: (.*)", raw)]
+    text = "".join(json.loads(d)["text"] for e, d in events if e == "delta")
+    meta = json.loads(next(d for e, d in events if e == "citations"))
+    assert [e for e, _ in events][-2:] == ["citations", "done"]
+    assert meta["answerer"] == "llm" and _verified(meta) and text.strip()
+    assert all(f"[{c['n']}]" in text for c in meta["citations"])
+
+
+def test_openai_client_streams_a_verified_answer(llm_server: str) -> None:
+    client = OpenAI(base_url=f"{llm_server}/v1", api_key="x", max_retries=0)
+    stream = client.chat.completions.create(model="grounded-rag", stream=True,
+                                            messages=[{"role": "user", "content": QUESTIONS[0]}])
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    final = chunks[-1].model_extra or {}
+    assert final["answerer"] == "llm" and final["fallback"] is None and text.strip()
+    assert all(c["verified"] for c in final["citations"]) and "[1]" in text
+
+
+def test_a_stopped_llm_server_means_the_extractive_answer(seed_index: Path, tmp_path: Path) -> None:
+    own = LLMProcess(tmp_path / "llm.log")
+    log = tmp_path / "serve.log"
+    proc, url = start_server(seed_index, log, {"RAG_LLM_BASE_URL": f"{own.url}/v1", "RAG_LLM_TIMEOUT_S": "20"})
+    try:
+        wait_for(url, proc, log, "/readyz")
+        first = httpx.post(f"{url}/ask", json={"question": QUESTIONS[0]}, timeout=120).json()
+        assert first["answerer"] == "llm"
+        own.kill()
+        r = httpx.post(f"{url}/ask", json={"question": QUESTIONS[0]}, timeout=120)
+        d = r.json()
+        assert r.status_code == 200 and d["answerer"] == "extractive" and not d["abstained"] and d["citations"]
+        assert "cannot reach the LLM server" in d["fallback"]["reason"]
+        body = {"messages": [{"role": "user", "content": QUESTIONS[0]}], "stream": True}
+        with httpx.stream("POST", f"{url}/chat", json=body, timeout=120) as s:
+            raw = s.read().decode()
+        assert "event: citations" in raw and "event: error" not in raw and "cannot reach" in raw
+    finally:
+        stop(proc)
+        own.kill()
