@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SEEDS
+from tests.paths import ROOT, SEEDS
 
 pytestmark = pytest.mark.integration
 BIN = Path(sys.executable).parent

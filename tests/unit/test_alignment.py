@@ -11,11 +11,8 @@ from rag.pipeline import Pipeline
 from rag.retrieval.alignment import TokenStore, content_mask
 from rag.settings import Settings
 from rag.store.generations import current_generation, load_snapshot
-from tests.conftest import plain_article
 from tests.fakes import HashEmbedder, HashTokenEmbedder
-
-CATS = "Cats sleep for sixteen hours a day. They hunt mice at night. Their whiskers sense air currents."
-ROCKETS = "The rocket launched from Florida in March. It carried four astronauts. The mission lasted ten days."
+from tests.texts import CATS, ROCKETS, plain_article
 
 
 def unit_rows(rng: np.random.Generator, n: int, d: int = 8) -> np.ndarray:

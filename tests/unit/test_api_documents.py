@@ -11,9 +11,8 @@ from api.app import create_app
 from api.deps import get_settings
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from tests.conftest import plain_article
 from tests.fakes import HashEmbedder
-from tests.unit.test_indexing import CATS
+from tests.texts import CATS, plain_article
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.routes.openai_compat import usage
 from rag.ingest.chunking import get_encoding
-from tests.unit.test_api_routes import events
+from tests.sse import events
 
 QUESTION = "How many astronauts did the rocket carry?"
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": QUESTION}]

@@ -13,9 +13,9 @@ from api.app import create_app
 from api.responder import pieces
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from tests.conftest import plain_article
 from tests.fakes import HashEmbedder
-from tests.unit.test_indexing import BREAD, CATS, ROCKETS
+from tests.sse import events
+from tests.texts import BREAD, CATS, ROCKETS, plain_article
 
 ROCKET_Q = "How many astronauts did the rocket carry?"
 
@@ -31,14 +31,6 @@ def pipeline(settings: Settings, fake_embedder: HashEmbedder) -> Pipeline:
 def client(pipeline: Pipeline) -> Iterator[TestClient]:
     with TestClient(create_app(pipeline=pipeline)) as c:
         yield c
-
-
-def events(text: str) -> list[tuple[str, str]]:
-    out = []
-    for block in text.replace("\r\n", "\n").strip().split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in block.split("\n") if ": " in line and not line.startswith(":"))
-        out.append((fields.get("event", "message"), fields.get("data", "")))
-    return out
 
 
 def test_ask_matches_the_library(client: TestClient, pipeline: Pipeline) -> None:

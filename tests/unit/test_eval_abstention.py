@@ -22,8 +22,8 @@ from eval.abstention import (
 from eval.abstention_report import markdown
 from eval.datasets import Dataset, answer_paragraph_left_out, from_faq_articles, from_qa_jsonl, halves
 from rag.settings import Settings
+from tests.eval_data import faq_dataset, qa_dataset
 from tests.fakes import HashEmbedder, HashTokenEmbedder
-from tests.unit.test_eval_fixtures import faq_dataset, qa_dataset
 
 
 def test_errors_are_refusals_when_answerable_and_answers_when_not() -> None:

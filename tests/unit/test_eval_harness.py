@@ -14,8 +14,8 @@ from eval.harness import LeakageError, check_leakage, with_faq_section
 from rag.ingest.chunking import faq_spans
 from rag.settings import Settings
 from rag.types import Chunk, FaqPair
+from tests.eval_data import faq_dataset, qa_dataset
 from tests.fakes import HashEmbedder
-from tests.unit.test_eval_fixtures import faq_dataset, qa_dataset
 
 
 def chunk(text: str, kind: str = "body", doc_id: str = "seals", cid: int = 0) -> Chunk:

@@ -22,9 +22,7 @@ from rag.ingest.loaders import (
     shorten,
 )
 from rag.types import FaqPair
-
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
-SEED = SEEDS / "000_d024cab3850fab44.txt"
+from tests.paths import SEED, SEEDS
 
 
 def _write(path: Path, content: str | bytes) -> Path:

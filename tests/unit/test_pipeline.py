@@ -14,9 +14,8 @@ from rag.answering.short_answer import ShortAnswer
 from rag.errors import EmptyQuestion, InvalidQuestion, ModelUnavailable, QuestionTooLong
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from tests.conftest import plain_article
 from tests.fakes import HashEmbedder
-from tests.unit.test_indexing import BREAD, CATS, ROCKETS
+from tests.texts import BREAD, CATS, ROCKETS, plain_article
 
 
 @pytest.fixture
