@@ -55,9 +55,9 @@ def test_token_store_round_trips_rows_as_float16() -> None:
 
 
 def test_content_pieces_skip_specials_stopwords_and_punctuation() -> None:
-    pieces = ["[CLS]", "when", "was", "the", "plast", "##ome", "discovered", "?", "[SEP]"]
+    pieces = ["[CLS]", "when", "was", "the", "zor", "##blax", "planted", "?", "[SEP]"]
     keep = content_mask(pieces, frozenset({"[CLS]", "[SEP]"}))
-    assert [p for p, k in zip(pieces, keep, strict=True) if k] == ["when", "plast", "##ome", "discovered"]
+    assert [p for p, k in zip(pieces, keep, strict=True) if k] == ["when", "zor", "##blax", "planted"]
     # only stopwords: every real piece rather than nothing
     assert content_mask(["[CLS]", "is", "it", "[SEP]"], frozenset({"[CLS]", "[SEP]"})).tolist() == [
         False, True, True, False]

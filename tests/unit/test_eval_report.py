@@ -1,4 +1,4 @@
-"""Report files: summary.json in the issue's shape, questions.jsonl, report.md and the PNG."""
+"""Report files: summary.json with its documented keys, questions.jsonl, report.md and the PNG."""
 
 from __future__ import annotations
 
