@@ -111,7 +111,8 @@ def test_index_built_with_other_settings_is_refused(settings: Settings, fake_emb
         Pipeline(other, fake_embedder).answer("How many hours a day do cats sleep?")
     # --rebuild fixes it.
     Pipeline(other, fake_embedder).update(upsert=[plain_article("cats", CATS)], rebuild=True)
-    assert Pipeline(other, fake_embedder).answer("How many hours a day do cats sleep?").citations
+    ans = Pipeline(other, fake_embedder).answer("How many hours a day do cats sleep?")
+    assert [c.text for c in ans.citations] == ["Cats sleep for sixteen hours a day."]
 
 
 def test_other_model_is_refused(settings: Settings) -> None:

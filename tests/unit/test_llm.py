@@ -40,7 +40,7 @@ def test_complete_sends_model_messages_and_key(fake_llm: FakeLLM) -> None:
 
 def test_stream_yields_pieces_that_join_to_the_reply(fake_llm: FakeLLM) -> None:
     pieces = list(ChatClient(fake_llm.url, "tiny").stream([{"role": "user", "content": "hi"}]))
-    assert len(pieces) > 3 and "".join(pieces) == REPLY
+    assert len(pieces) == len(REPLY.split(" ")) and "".join(pieces) == REPLY  # one piece a word, as sent
     assert fake_llm.requests[0]["stream"] is True
 
 
