@@ -8,7 +8,7 @@ import re
 import httpx
 import pytest
 
-from tests.integration.conftest import Server
+from tests.integration.server import Server
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,12 +14,12 @@ import httpx
 import pytest
 from openai import OpenAI
 
-from tests.integration.conftest import ROOT, free_port, start_server, stop, wait_for
+from tests.integration.server import RAG, free_port, start_server, stop, wait_for
+from tests.paths import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.llm]
 
-RAG = Path(sys.executable).parent / "rag"
-ASK = Path(sys.executable).parent / "ask"
+ASK = RAG.parent / "ask"
 #: Seed questions of several kinds. Temperature is 0, but the prompt's fence is random per request, so a reply
 #: can differ from one run to the next: the assertions hold for any reply.
 QUESTIONS = (

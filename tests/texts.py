@@ -1,0 +1,26 @@
+"""Invented fixture texts the unit tests share, and a plain article built from one."""
+
+from __future__ import annotations
+
+import hashlib
+
+from rag.types import Article
+
+CATS = "Cats sleep for sixteen hours a day. They hunt mice at night. Their whiskers sense air currents."
+ROCKETS = "The rocket launched from Florida in March. It carried four astronauts. The mission lasted ten days."
+BREAD = "Sourdough bread needs a starter culture. The dough rises overnight. Bake it at high heat."
+
+# A body followed by its own FAQ section, in the layout the FAQ parser reads.
+SEALS_WITH_FAQ = (
+    "Harbour seals rest on sandbanks at low tide. Pups can swim within hours of birth. "
+    "Seals dive for fish in murky water using their whiskers.\n\n"
+    "Frequently Asked Questions (FAQ)\n\n"
+    "Where do harbour seals rest? They haul out on sandbanks whenever the tide is low. "
+    "How do seals find fish? Seals track fish through dark water with sensitive whiskers."
+)
+
+
+def plain_article(doc_id: str, text: str, source: str = "") -> Article:
+    """An article whose whole text is body (no FAQ), for tests that don't exercise parsing."""
+    return Article(doc_id=doc_id, title=text.split(".")[0][:60], text=text, body_start=0, body_end=len(text),
+                   sha256=hashlib.sha256(text.encode()).hexdigest(), source=source)
