@@ -93,7 +93,7 @@ HOW_COUNT = ("many", "much")
 HOW_MEASURE = ("long", "far", "old", "large", "big", "tall", "high", "often", "fast")
 #: "what" + one of these asks for a count ("What percentage ...", "What number of ...").
 COUNT_NOUNS = ("percentage", "percent", "number", "amount")
-#: Nouns naming a quantity: "What is the <noun> of ...?" asks for a number.
+#: Nouns naming a quantity: "What is the <noun> of ...?" and "What <noun> does ...?" ask for a number.
 QUANTITY_NOUNS = tuple(
     "population number amount percentage proportion cost price size length height distance temperature speed rate "
     "total budget revenue salary income capacity attendance density weight depth width elevation altitude age".split()

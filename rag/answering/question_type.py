@@ -39,10 +39,14 @@ _HOW_QUANTITY = alternation(HOW_COUNT + HOW_MEASURE)
 # A verb in the past tense: lower-case "-ed" ("caused", not "United", "speed" or "freed") or an irregular one ("won").
 _PAST_TENSE = rf"(?-i:(?:[a-z]\w+(?<!e)ed|{alternation(IRREGULAR_PAST)})(?![\w'’-]))"
 
-# "What was the (mean ticket) price?", "What is the estimated length of ...?": a quantity, asked for as a number.
+_QUANTITY_NOUN = rf"(?-i:{alternation(QUANTITY_NOUNS)})"
+_PHRASE_END = rf"\s*(?:[?,.]|$|(?:{alternation(QUANTITY_PHRASE_ENDS)})\b)"
+# A quantity, asked for as a number: "What was the (mean ticket) price?", "What is the estimated length of ...?", and
+# "what/which" + a quantity noun ending its phrase ("What speed does it reach?", "At what height ...?"; not "What
+# age rating ...?").
 _QUANTITY = re.compile(
-    rf"\bwhat\s+(?:{_BE})\s+(?:the|its|their|[\w.-]+['’]s)\s+(?:[\w'’-]+\s+){{0,2}}?(?-i:{alternation(QUANTITY_NOUNS)})"
-    rf"(?=\s*(?:[?,.]|$|(?:{alternation(QUANTITY_PHRASE_ENDS)})\b))", re.I)
+    rf"\bwhat\s+(?:{_BE})\s+(?:the|its|their|[\w.-]+['’]s)\s+(?:[\w'’-]+\s+){{0,2}}?{_QUANTITY_NOUN}(?={_PHRASE_END})|"
+    rf"\b(?:what|which)\s+{_QUANTITY_NOUN}(?=\s+(?:{_AUX})\b|{_PHRASE_END})", re.I)
 
 _TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # "How many ...", "How tall ...", "What percentage ...": a count or a measure.

@@ -32,8 +32,11 @@ from rag.answering.question_type import (
      ("What drives the mill's big wheel?", "phrase"), ("What caused the rise in fares?", "phrase"),
      ("What must a ferry pilot carry?", "phrase"), ("What happened at the regatta?", "phrase"),
      ("Which Velkarian king signed it?", "named"), ("Which of the rowers won?", "named"),
-     # Wrong, fixed by the next change: a speed is a quantity, asked for as a number.
-     ("What speed does the ferry reach?", "named"),
+     # "what/which" + a quantity noun ending its phrase asks for a number; one continuing a phrase does not
+     ("What speed does the ferry reach?", "number"), ("At what height did the kite fly?", "number"),
+     ("Which rate applies?", "named"), ("What age rating does it have?", "named"),
+     # A limit: "capacity" as a role reads as a quantity.
+     ("In what capacity did he serve?", "number"),
      # "What is the <quantity noun> ...?" asks for a number, a possessive standing in for "the"
      ("What was the mean ticket price?", "number"), ("What is the estimated length of the canal?", "number"),
      ("What was the town’s total budget?", "number"), ("What is Tarnby's population?", "number"),
@@ -101,6 +104,7 @@ def test_asks_kind_count_and_place() -> None:
     assert not asks_kind("What boats sail there?")
     assert asks_count("How much did it cost?") and asks_count("What is Tarnby's population?")
     assert asks_count("What percentage of voters came?") and not asks_count("How tall is it?")
+    assert asks_count("What speed does the ferry reach?")
     assert asks_place("Where is the mill?") and asks_place("Ferry: where does it dock?")
     assert not asks_place("Who lives where the river bends?")
 

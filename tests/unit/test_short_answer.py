@@ -88,6 +88,8 @@ def test_an_ordinal_ranks_and_does_not_count() -> None:
 
 
 def test_a_quantity_asked_for_is_a_number_or_nothing() -> None:
+    assert short_answer("What speed does the ferry reach?", "The ferry reaches 30 knots on calm days.") == "30 knots"
+    assert short_answer("What speed does the ferry reach?", "The ferry is fast and quiet.") is None
     assert short_answer("What is Tarnby's population?", "The fair was held to mark the founding anniversary.") is None
     assert short_answer("What is Tarnby's population?", "Tarnby has 3 million people.") == "3 million people"
 
