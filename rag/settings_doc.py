@@ -31,7 +31,7 @@ def render() -> str:
         assert model is not None
         parts.append(f"\n## {group}: {(model.__doc__ or '').strip()}\n")
         parts.append("| variable | default | what it does |\n|---|---|---|")
-        for name, info in model.model_fields.items():  # type: ignore[union-attr]
+        for name, info in model.model_fields.items():
             parts.append(f"| `{ENV_PREFIX}{name.upper()}` | {_default(info)} | {_describe(info)} |")
     return "\n".join(parts) + "\n"
 
