@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.answering.spans import STOP, WORD, candidates, norm
+from rag.answering.spans import candidates, norm
 from rag.protocols import TokenEmbedder
+from rag.vocabulary import MONTHS, NUMBER_WORDS, STOP_WORDS, WEEKDAYS, WORD
 
 if TYPE_CHECKING:
     import numpy as np
@@ -26,14 +27,12 @@ if TYPE_CHECKING:
 
 #: Citation markers as models write them: "[2]", "[1][3]", "[1, 3]", "[Passage 2]", "[passages 1 and 2]".
 MARKER = re.compile(r"\s*\[(?:passages?\s*)?(\d{1,3}(?:\s*(?:,|and|&)\s*\d{1,3})*)\]", re.IGNORECASE)
-_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())}
+#: The number words that are one number (one to twenty), compared as their digits: "four" states "4".
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(NUMBER_WORDS[:20], start=1)}
 #: A number in digits ("1,000", "3.5", "1874") or a small one in words.
 _NUMBER = re.compile(r"\d(?:[\d,.]*\d)?|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
 #: Month and weekday names: a date's words that are not numbers.
-_CALENDAR = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-                       r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
+_CALENDAR = re.compile(r"\b(?:" + "|".join([m.capitalize() for m in MONTHS] + list(WEEKDAYS)) + r")\b")
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,7 @@ def states(passage: str, claim: str) -> bool:
     """Whether the passage states the claim: each of its words appears there (case, possessives and thousands
     separators aside; a number word and its digits are the same number)."""
     words = _words(passage)
-    return all(w in words for w in _words(claim) if w not in STOP)
+    return all(w in words for w in _words(claim) if w not in STOP_WORDS)
 
 
 def _words(text: str) -> set[str]:
@@ -156,7 +155,7 @@ class Verifier:
             best = index.tokens.best(np.asarray(tokens, dtype=np.float32), np.asarray(ev.rows, dtype=np.int64))
             pair = np.maximum(best, np.concatenate([best[:, :1], best[:, :-1]], axis=1))  # the first is read alone
             return [float(x) for x in pair.mean(axis=0)]
-        words = [w for w in _words(text) if w not in STOP]
+        words = [w for w in _words(text) if w not in STOP_WORDS]
         return [sum(w in _words(" ".join(_window(ev, i))) for w in words) / max(len(words), 1)
                 for i in range(len(ev.sentence_texts))]
 
