@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from rag.answering.spans import candidates, norm
 from rag.protocols import TokenEmbedder
-from rag.vocabulary import MONTHS, NUMBER_WORDS, STOP_WORDS, WEEKDAYS, WORD
+from rag.vocabulary import DIGITS, MONTHS, NUMBER_WORDS, POSSESSIVE, STOP_WORDS, WEEKDAYS, WORD
 
 if TYPE_CHECKING:
     import numpy as np
@@ -30,7 +30,7 @@ MARKER = re.compile(r"\s*\[(?:passages?\s*)?(\d{1,3}(?:\s*(?:,|and|&)\s*\d{1,3})
 #: The number words that are one number (one to twenty), compared as their digits: "four" states "4".
 _NUMBER_WORDS = {w: str(i) for i, w in enumerate(NUMBER_WORDS[:20], start=1)}
 #: A number in digits ("1,000", "3.5", "1874") or a small one in words.
-_NUMBER = re.compile(r"\d(?:[\d,.]*\d)?|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+_NUMBER = re.compile(DIGITS + r"|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
 #: Month and weekday names: a date's words that are not numbers.
 _CALENDAR = re.compile(r"\b(?:" + "|".join([m.capitalize() for m in MONTHS] + list(WEEKDAYS)) + r")\b")
 
@@ -96,7 +96,7 @@ def states(passage: str, claim: str) -> bool:
 
 def _words(text: str) -> set[str]:
     """The text's words normalised as claims are compared: lower case, no possessive, numbers as digits."""
-    out = {_NUMBER_WORDS.get(w, w) for w in (re.sub(r"'s$", "", norm(w)) for w in WORD.findall(_NUMBER.sub(" ", text)))}
+    out = {_NUMBER_WORDS.get(w, w) for w in (POSSESSIVE.sub("", norm(w)) for w in WORD.findall(_NUMBER.sub(" ", text)))}
     out.update(_number(m.group()) for m in _NUMBER.finditer(text))
     return out
 
