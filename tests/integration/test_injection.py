@@ -20,9 +20,10 @@ import httpx
 import pytest
 
 from rag.generation.hygiene import instruction_flags
-from tests.conftest import SEEDS
-from tests.integration.conftest import ROOT, start_server, stop, wait_for
-from tests.unit.test_injection_detection import DOCS, INJECTIONS, RedTeamDoc, write_genuine
+from tests.integration.llm_server import LLMProcess, local_llm_missing
+from tests.integration.server import start_server, stop, wait_for
+from tests.paths import ROOT, SEEDS
+from tests.redteam_docs import DOCS, INJECTIONS, RedTeamDoc, write_genuine
 
 pytestmark = [pytest.mark.integration]
 
@@ -61,9 +62,9 @@ def servers(indexes: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
             env = {"RAG_ANSWERER": "extractive"}
             if answerer == "llm":
                 if not llm:
-                    # Imported here: that module skips (with the reason) when the local LLM is not installed.
-                    from tests.integration.test_local_llm import LLMProcess
-
+                    missing = local_llm_missing()
+                    if missing:
+                        pytest.skip(f"the local LLM is not installed ({missing}); run `make install-llm`")
                     llm.append(LLMProcess(logs / "llm.log"))
                 env = {"RAG_LLM_BASE_URL": f"{llm[0].url}/v1", "RAG_LLM_MODEL": "smollm2"}  # type: ignore[attr-defined]
             log = logs / f"{index}-{answerer}.log"
@@ -156,7 +157,7 @@ def test_what_an_llm_obeying_anyway_writes_is_never_shown(indexes: dict[str, Pat
     from rag.models.llm import ChatClient
     from rag.pipeline import Pipeline
     from rag.settings import Settings
-    from tests.unit.test_generative_answerer import Script
+    from tests.scripted_llm import Script
 
     p = Pipeline(Settings(index_dir=indexes["beside-genuine"], llm_base_url="http://127.0.0.1:9/v1"))
     script = Script()

@@ -12,11 +12,7 @@ from rag.pipeline import Pipeline
 from rag.settings import Settings
 from rag.types import Article
 from tests.fakes import HashEmbedder, HashTokenEmbedder
-
-HARBOUR = ("The harbour at Velmor opened in 1874. Its first pilot was Anna Krell, who guided 212 ships in her first "
-           "year. A storm closed the harbour for nine days in 1902.")
-ORCHARD = ("The Dunmere orchard grows forty kinds of pear. Picking starts in late August. The oldest tree was planted "
-           "by Tomas Vey.")
+from tests.texts import HARBOUR, ORCHARD
 
 
 def _article(doc_id: str, text: str) -> Article:
