@@ -31,6 +31,9 @@ MARKER = re.compile(r"\s*\[(?:passages?\s*)?(\d{1,3}(?:\s*(?:,|and|&)\s*\d{1,3})
 _NUMBER_WORDS = {w: str(i) for i, w in enumerate(NUMBER_WORDS[:20], start=1)}
 #: A number in digits ("1,000", "3.5", "1874") or a small one in words.
 _NUMBER = re.compile(DIGITS + r"|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+#: Codes and acronyms, wherever they stand (a sentence's first word included): letters mixed with digits
+#: ("AX-17", "B52") or two capitals or more ("NATO").
+_CODE = re.compile(r"\b(?=[\w-]*\d)(?=[\w-]*[A-Za-z])\w[\w-]*\w\b|\b[A-Z]{2,}\b")
 #: Month and weekday names: a date's words that are not numbers.
 _CALENDAR = re.compile(r"\b(?:" + "|".join([m.capitalize() for m in MONTHS] + list(WEEKDAYS)) + r")\b")
 
@@ -80,6 +83,7 @@ def claims(sentence: str) -> list[str]:
     (in digits or a number word), every month or weekday, every capitalised name."""
     out: list[str] = [m.group() for m in _NUMBER.finditer(sentence)]
     out += [m.group() for m in _CALENDAR.finditer(sentence)]
+    out += [m.group() for m in _CODE.finditer(sentence)]
     for span in candidates(sentence, "entity", set()):
         if span.start == 0 and " " not in span.text:
             continue  # a lone capitalised first word is how every sentence starts, not a name

@@ -49,6 +49,7 @@ def test_claims_are_the_names_numbers_and_dates_a_sentence_states() -> None:
     assert claims("The harbour at Velmor opened in 1874 with 212 ships.") == ["1874", "212", "Velmor"]
     assert claims("Its first pilot was Anna Krell.") == ["Anna Krell"]
     assert claims("It rained.") == []
+    assert claims("KESTREL-9 opens the gate.") == ["9", "KESTREL-9"]  # a code is a claim, first word or not
 
 
 def test_a_claim_is_stated_by_its_words_with_number_words_as_digits() -> None:
