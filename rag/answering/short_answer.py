@@ -73,7 +73,7 @@ class ShortAnswer:
     ``confident``: the sentence's structure gives it ("the economist Mara Lind"), a connective marks it as the
     reason or means, or it is the sentence's only number or date and a number or date was asked. Otherwise it was
     chosen among rival names or phrases by the heuristics (and the re-rank), which is right about half as often
-    (``eval/README.md``): front ends show it as uncertain.
+    (docs/evaluation.md, "Short answers by confidence"): front ends show it as uncertain.
     """
 
     text: str
