@@ -50,7 +50,8 @@ def require_user_message(turns: Sequence[Turn]) -> None:
 
 
 #: What the ``citations`` event carries: the answer's JSON without its text (streamed as deltas) or hits.
-_STREAM_META = ("question", "short_answer", "short_answer_confidence", "abstained", "citations", "timings_ms")
+_STREAM_META = ("question", "short_answer", "short_answer_confidence", "abstained", "citations", "timings_ms",
+                "answerer", "fallback", "flagged", "dropped_sentences")
 
 
 async def _events(stream: AsyncIterator[Piece]) -> AsyncIterator[ServerSentEvent]:
