@@ -156,13 +156,15 @@ def questions_of(ds: Dataset) -> list[QA]:
 
 
 def measure(settings: Settings, embedder: Embedder, data_dir: Path | None = None, *, per_kind: int = PER_KIND,
-            seed: int = SEED) -> tuple[list[Judged], dict[str, Any]]:
-    """Build the labelled set from each dev dataset's own index and judge every pair with the shipped threshold."""
+            seed: int = SEED) -> tuple[list[Pair], list[Judged], dict[str, Any]]:
+    """Build the labelled set from each dev dataset's own index and judge every pair with the shipped threshold:
+    the pairs and, in the same order, their judgements."""
     from eval import datasets
     from eval.harness import temporary_index
 
     shipped = settings.generation.support_threshold
     judged: list[Judged] = []
+    every: list[Pair] = []
     info: dict[str, Any] = {}
     for name in DATASETS:
         ds = datasets.load(name, data_dir)
@@ -177,9 +179,17 @@ def measure(settings: Settings, embedder: Embedder, data_dir: Path | None = None
                        half_of(p.doc_id))
             assert j.verified(shipped) == verified, "the sweep must reproduce the verifier's own verdict"
             judged.append(j)
+        every += pairs
         info[ds.name] = {"articles": len(ds.articles), "passages": len(passages), "pairs": len(pairs),
                          "seconds": round(time.perf_counter() - t0, 1)}
-    return judged, info
+    return every, judged, info
+
+
+def misses(pairs: Sequence[Pair], judged: Sequence[Judged], threshold: float) -> list[str]:
+    """One line per pair the verifier gets wrong at ``threshold``: kind, support, claims lacking, the sentence and
+    what was changed (for a person reading the terminal: the data is never written to the results)."""
+    return [f"{j.kind}\t{j.support:.3f}\t{j.missing}\t{p.sentence}\t{p.detail}"
+            for p, j in zip(pairs, judged, strict=True) if j.verified(threshold) != j.supported]
 
 
 def report(judged: Sequence[Judged], info: dict[str, Any], shipped: float) -> dict[str, Any]:
@@ -245,6 +255,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help=f"folder for {OUT_JSON} and {OUT_MD} (default eval/results)")
     parser.add_argument("--data-dir", type=Path, default=None, help="folder holding xquad/ and fairytaleqa/")
     parser.add_argument("--per-kind", type=int, default=PER_KIND, help="pairs of each kind per dataset")
+    parser.add_argument("--show-misses", action="store_true",
+                        help="also print the pairs judged wrongly at the chosen threshold (to the terminal only)")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from rag.pipeline import Pipeline
@@ -252,13 +264,15 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     settings = Settings()
     embedder = Pipeline(settings).embedder
-    judged, info = measure(settings, embedder, args.data_dir, per_kind=args.per_kind)
+    pairs, judged, info = measure(settings, embedder, args.data_dir, per_kind=args.per_kind)
     result = report(judged, info, settings.generation.support_threshold)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / OUT_JSON).write_text(json.dumps(result, indent=1) + "\n")
     table = markdown(result)
     (args.out / OUT_MD).write_text(table)
     print(table)
+    if args.show_misses:
+        print("\n".join(misses(pairs, judged, result["chosen"]["threshold"])))
 
 
 if __name__ == "__main__":

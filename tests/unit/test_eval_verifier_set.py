@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from eval.verifier import Judged, choose, rates, wilson_upper
+from eval.verifier import Judged, choose, misses, rates, wilson_upper
 from eval.verifier_set import (
     QA,
     Pair,
@@ -145,3 +145,12 @@ def test_the_chosen_threshold_keeps_the_false_verification_bound_within_budget()
 def test_pairs_carry_no_more_than_their_kind_label_needs() -> None:
     p = Pair("swap_date", False, "A sentence.", "toy", "d", 1, "1874 -> 1790")
     assert not p.supported and p.detail.endswith("1790")
+
+
+def test_misses_list_only_the_pairs_judged_wrongly() -> None:
+    pairs = [Pair("verbatim", True, "Kept.", "toy", "d", 0), Pair("verbatim", True, "Lost.", "toy", "d", 0),
+             Pair("swap_date", False, "Passed.", "toy", "d", 0, "1874 -> 1790")]
+    js = [_judged("verbatim", True, 0.9), _judged("verbatim", True, 0.4), _judged("swap_date", False, 0.9)]
+    got = misses(pairs, js, 0.5)
+    assert [line.split("\t")[3] for line in got] == ["Lost.", "Passed."]
+    assert got[1].endswith("1874 -> 1790")
