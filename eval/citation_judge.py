@@ -9,6 +9,7 @@ the harness also judges the LLM's raw reply, before any sentence was dropped or 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -52,11 +53,22 @@ class VerifierJudge:
 
 
 def shown_sentences(answer: Answer) -> list[CitedSentence]:
-    """The sentences an answer shows, each with the chunks its markers cite (none for an abstention)."""
+    """The sentences an answer shows, each with the chunks it cites (none for an abstention). An extractive answer
+    quotes one sentence per citation, so its citations are its sentences; an LLM answer's sentences each end with
+    their markers, so its text is cut after each run of markers (and the full stop after it): a quotation mark or
+    bracket before the markers cannot move them to the next sentence."""
     if answer.abstained:
         return []
-    chunk_of = [c.chunk_id for c in sorted(answer.citations, key=lambda c: c.n)]
-    return [_cited(s, chunk_of) for s in split_sentences(answer.answer)]
+    ordered = sorted(answer.citations, key=lambda c: c.n)
+    if answer.answerer == "extractive":
+        return [CitedSentence(c.text, (c.chunk_id,)) for c in ordered]
+    chunk_of = [c.chunk_id for c in ordered]
+    return [_cited(m.group().strip(), chunk_of) for m in _ENDS_WITH_MARKERS.finditer(answer.answer)
+            if m.group().strip()]
+
+
+#: A sentence as an LLM answer shows it: anything up to a run of markers, and the punctuation right after them.
+_ENDS_WITH_MARKERS = re.compile(r".*?(?:\s*\[\d+\])+[.!?]?|.+$", re.DOTALL)
 
 
 def prompt_passages(answer: Answer) -> list[int]:

@@ -4,6 +4,7 @@ judge (invented texts; the fake token embedder, so support is word overlap)."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -83,18 +84,29 @@ def _chunk(cid: int) -> Chunk:
 
 
 def _answer(text: str, cites: tuple[tuple[int, int], ...], hits: tuple[int, ...] = (),
-            flagged: tuple[int, ...] = (), abstained: bool = False) -> Answer:
+            flagged: tuple[int, ...] = (), abstained: bool = False, answerer: str = "extractive") -> Answer:
     return Answer("q", text, abstained,
                   tuple(Citation(n, "mill", "Mill", cid, "", 0, 0, 0.5) for n, cid in cites),
                   hits=tuple(Hit(_chunk(c), 1.0) for c in hits),
-                  flagged=tuple(Flagged("mill", c, "instruction", "") for c in flagged))
+                  flagged=tuple(Flagged("mill", c, "instruction", "") for c in flagged), answerer=answerer)
 
 
-def test_shown_sentences_map_markers_to_the_cited_chunks() -> None:
-    a = _answer("The mill opened in 1874 [1]. Its wheel was made of oak [2][1].", ((1, 40), (2, 41)))
+def test_an_llm_answer_shows_sentences_ending_in_their_markers() -> None:
+    a = _answer('The mill opened in 1874 [1]. Its sign read "Harrow." [2][1] It had no name', ((1, 40), (2, 41)),
+                answerer="llm")
     assert shown_sentences(a) == [CitedSentence("The mill opened in 1874.", (40,)),
-                                  CitedSentence("Its wheel was made of oak.", (41, 40))]
+                                  CitedSentence('Its sign read "Harrow."', (41, 40)),
+                                  CitedSentence("It had no name", ())]
     assert shown_sentences(_answer("No answer.", (), abstained=True)) == []
+
+
+def test_an_extractive_answer_shows_one_quoted_sentence_per_citation() -> None:
+    a = _answer('Its sign read "Harrow." [1] The mill opened in 1874. [2]', ((1, 40), (2, 41)))
+    a = replace(a, citations=tuple(replace(c, text=t) for c, t in
+                                   zip(a.citations, ('Its sign read "Harrow."', "The mill opened in 1874."),
+                                       strict=True)))
+    assert shown_sentences(a) == [CitedSentence('Its sign read "Harrow."', (40,)),
+                                  CitedSentence("The mill opened in 1874.", (41,))]
 
 
 def test_the_raw_reply_cites_prompt_passages_which_leave_out_the_withheld_ones() -> None:
@@ -166,7 +178,7 @@ def test_the_verifier_judge_supports_what_the_passage_says_and_not_a_swapped_dat
 def test_an_answer_is_judged_as_shown_and_as_first_written(mill: Pipeline) -> None:
     j = VerifierJudge(mill.embedder, mill.loaded, threshold=0.6)
     cid = mill.loaded.retriever.chunks[0].chunk_id
-    a = _answer("Miller Ada Fenn ran it until 1921 [1].", ((1, cid),), hits=(cid,))
+    a = _answer("Miller Ada Fenn ran it until 1921 [1].", ((1, cid),), hits=(cid,), answerer="llm")
     check = check_answer(j, a, "Miller Ada Fenn ran it until 1921 [1]. Miller Ada Fenn ran it until 1950.")
     assert check.shown.recall == 1.0
     assert check.raw is not None and check.raw.supported == (True, False) and check.written == 2
