@@ -38,6 +38,9 @@ _NAME = re.compile(r"\b[A-Z][a-z][\w'-]*(?:(?: of)? [A-Z][a-z][\w'-]*)*\b")
 _NOT_NAMES = frozenset("The A An I It He She They We You This That These Those There Here His Her Their Its In On At "
                        "But And Or If When While After Before As By For From To With".split())
 _WORD = re.compile(r"[\w']+")
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
+                                                 "thirteen fourteen fifteen sixteen seventeen eighteen nineteen "
+                                                 "twenty".split())}
 
 #: A clause that adds to a sentence without changing what the rest says, most specific first.
 _CLAUSES = (
@@ -147,12 +150,13 @@ def spans(sentence: str, kind: str) -> list[tuple[int, int]]:
     if kind == "name":
         out = []
         for m in _NAME.finditer(sentence):
-            text = m.group()
+            end = m.end() - (2 if m.group().endswith(("'s", "’s")) else 0)  # "Krell's": the name is "Krell"
+            text = sentence[m.start():end]
             if m.start() == 0 or re.fullmatch(rf"{_MONTH}|{_WEEKDAY}", text) or text in _NOT_NAMES:
                 continue  # the first word is capitalised anyway; calendar words are dates
             if len(text) < 3 or sentence[: m.start()].rstrip().endswith((".", "!", "?", ":", '"', "“", "'", "‘")):
                 continue  # a new sentence or a quotation starts here
-            out.append(m.span())
+            out.append((m.start(), end))
         return out
     raise ValueError(f"unknown kind {kind!r}")
 
@@ -175,12 +179,19 @@ def _shape(kind: str, text: str) -> str:
 
 
 def absent(phrase: str, passage: str) -> bool:
-    """The phrase does not occur in the passage (whole words, any case) and one of its words occurs nowhere in it."""
+    """The phrase does not occur in the passage (whole words, any case) and one of its words occurs nowhere in it,
+    read as words are meant: "Krell's" says "Krell", "two" says "2", "1,000" says "1000"."""
     low = passage.lower()
     if re.search(rf"(?<!\w){re.escape(phrase.lower())}(?!\w)", low):
         return False
-    words = set(_WORD.findall(low))
-    return any(w not in words for w in _WORD.findall(phrase.lower().replace(",", "")))
+    words = _plain_words(low)
+    return any(w not in words for w in _plain_words(phrase.lower()))
+
+
+def _plain_words(text: str) -> set[str]:
+    """Lower-case words without a possessive, numbers as digits without separators ("two", "2"; "1,000", "1000")."""
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
+    return {_NUMBER_WORDS.get(w, w) for w in (re.sub(r"['’]s$", "", w) for w in _WORD.findall(text))}
 
 
 def swap_pool(sentences: Sequence[str], kind: str) -> dict[str, list[str]]:
