@@ -1,6 +1,6 @@
 """Ingest throughput: our full ``Pipeline.update`` against the bare embedding floor on the same texts.
 
-.venv/bin/python bench/ingest.py              # 3 interleaved rounds, writes bench/results/ingest.json
+.venv/bin/python bench/ingest.py              # 2 interleaved rounds, writes bench/results/ingest.json
 .venv/bin/python bench/ingest.py --rounds 1   # quicker
 .venv/bin/python bench/ingest.py --threads 1 --out ingest-threads1   # one intra-op thread
 

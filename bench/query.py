@@ -3,7 +3,7 @@
 .venv/bin/python bench/query.py            # 300 sampled XQuAD questions, writes bench/results/query.json
 .venv/bin/python bench/query.py -n 0       # all 1190 questions
 .venv/bin/python bench/query.py --threads 1 --out query-threads1   # one intra-op thread
-.venv/bin/python bench/query.py --blas-threads 0 --out query-blas-free  # leave BLAS pools alone (pre-fix)
+.venv/bin/python bench/query.py --blas-threads 0 --out query-blas-uncapped  # leave the BLAS pools uncapped
 
 Every question runs through five variants in a rotating order, so load spikes from other jobs hit them
 alike: the floor, ``search`` and ``answer`` with the default settings (hybrid + rerank), and ``search`` and

@@ -1,4 +1,4 @@
-"""The issue-5 ablation: the harness under each retrieval/chunking variant, as a markdown table with CIs.
+"""The ablation: the harness under each retrieval, answering and chunking variant, as a markdown table with CIs.
 
 ``python -m eval.ablation`` runs every row on XQuAD and FairytaleQA through the same ``evaluate()`` as
 ``rag eval`` (a fresh index per run, memoised embeddings per run; only the loaded model is shared), writes

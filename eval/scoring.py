@@ -146,8 +146,8 @@ def score_run(run: Run) -> list[Scored]:
         art = texts[q.doc_id]
         kind, evidence = gold_evidence(art, q.golds, emb)
         hits = [h.chunk for h in ans.hits]
-        # answer_hit/mrr: a retrieved chunk contains a gold answer (the definition, comparable
-        # across systems); evidence_hit/mrr: it holds the gold text or the gold evidence sentence.
+        # answer_hit/mrr: a retrieved chunk contains a gold answer (answer recall as other systems report it,
+        # so comparable across them); evidence_hit/mrr: it holds the gold text or the gold evidence sentence.
         flags = [bool(m.contains_answer(c.text, q.golds)) for c in hits]
         ev_flags = answer_flags(hits, q.doc_id, q.golds, kind, evidence)
         deep = [h.chunk for h in asked.ranking]

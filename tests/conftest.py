@@ -1,19 +1,13 @@
-"""Shared fixtures: settings pointing at a temporary index, and the fake embedder."""
+"""Shared fixtures: settings pointing at a temporary index, and the fake and real embedders."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
 
 from rag.settings import Settings
-from rag.types import Article
 from tests.fakes import HashEmbedder
-
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
-SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture
@@ -25,12 +19,6 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def fake_embedder() -> HashEmbedder:
     return HashEmbedder()
-
-
-def plain_article(doc_id: str, text: str, source: str = "") -> Article:
-    """An article whose whole text is body (no FAQ), for tests that don't exercise parsing."""
-    return Article(doc_id=doc_id, title=text.split(".")[0][:60], text=text, body_start=0, body_end=len(text),
-                   sha256=hashlib.sha256(text.encode()).hexdigest(), source=source)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 A why question is answered by a reason, and English marks a reason with a small closed set of connectives
 ("because", "due to", "so that", "in order to", a comma then "for" and a pronoun); a how question asking for a
-means is answered by "by" and a gerund ("by limiting aggregate demand"). The clause the connective opens, up to
+means is answered by "by" and a gerund ("by raising the dam wall"). The clause the connective opens, up to
 the next clause boundary, is the short answer. No connective, no short answer: a guess at the "reason part" of a
 sentence would mislead more than it helps, and so would a connective that is negated ("not because of the
 crew"), opens a relative clause ("thanks to whom") or means something else ("due to start at dawn", a result
@@ -14,37 +14,45 @@ from __future__ import annotations
 import re
 
 from rag.answering.question_type import asks_explanation
-from rag.answering.spans import STOP, WORD, Span, norm, question_terms
+from rag.answering.spans import Span, norm, question_terms
+from rag.vocabulary import (
+    ING_NOUNS,
+    PURPOSE_MODALS,
+    RELATIVE_PRONOUNS,
+    SCHEDULE_VERBS,
+    STOP_WORDS,
+    SUBJECT_PRONOUNS,
+    WORD,
+    alternation,
+)
 
-# "due to" + a verb is a schedule, not a reason ("The verdict is due to be delivered on Monday").
-_SCHEDULED = ("be|begin|start|meet|take|hold|visit|arrive|leave|end|open|close|return|resume|face|sign|vote|appear|"
-              "speak|testify|attend|launch|expire|retire|step|go|come|announce|deliver|finish|report|rule|hear|"
-              "travel|fly|play|make|give|get|have|stand|run|receive|publish|release|complete")
-# The connective is not part of the answer, except "to" of a purpose ("in order to guard the roads" -> "to guard
-# the roads"); "for" is a reason only after a comma and before a clause's subject ("..., for she was enchanted",
-# not "..., for it to pass"); "so that" after a comma is a purpose only with a modal ("..., so that he might
-# help her"), else a result ("Rain fell all night, so that by morning the road was closed").
+# The connectives that mark a reason or a purpose. "due to" + a verb is a schedule, not a reason ("The verdict is
+# due to be read on Monday"). The connective is left out of the answer, except "to" of a purpose ("in order to fence
+# the fields" -> "to fence the fields"); "for" is a reason only after a comma and before a clause's subject ("...,
+# for she was tired", not "..., for it to pass"); "so that" after a comma is a purpose only with a modal ("..., so
+# that they could rest"), else a result ("Rain fell all night, so that by morning the road was closed").
 _REASON = re.compile(
-    rf"\b(?:because(?:\s+of)?|due\s+to(?!\s+(?:{_SCHEDULED})\b)|owing\s+to|as\s+a\s+result\s+of|thanks\s+to|"
-    r"for\s+fear\s+(?:of|that)|(?<!\bmuch\s)so\s+that(?:(?<!,\sso\sthat)|"
-    r"(?=\s+(?:[\w'’-]+\s+){0,6}?(?:might|may|could|can|would|should|will|shall)\b))|in\s+order\s+(?:that|for)|"
+    rf"\b(?:because(?:\s+of)?|due\s+to(?!\s+(?:{alternation(SCHEDULE_VERBS)})\b)|owing\s+to|as\s+a\s+result\s+of|"
+    r"thanks\s+to|for\s+fear\s+(?:of|that)|(?<!\bmuch\s)so\s+that(?:(?<!,\sso\sthat)|"
+    rf"(?=\s+(?:[\w'’-]+\s+){{0,6}}?(?:{alternation(PURPOSE_MODALS)})\b))|in\s+order\s+(?:that|for)|"
     r"(?:in\s+order|so\s+as)(?=\s+to\b))\s+|"
-    r"(?<=,)\s*for\s+(?=(?:he|she|they|it|i|we|you|there)\b(?!\s+to\b))",
+    rf"(?<=,)\s*for\s+(?=(?:{alternation(SUBJECT_PRONOUNS)})\b(?!\s+to\b))",
     re.I,
 )
-# "by" + a lower-case gerund ("by limiting demand"), not a name ("by Beijing") or a noun in -ing ("by morning").
-_NOT_GERUNDS = ("morning|evening|spring|everything|nothing|something|anything|thing|things|king|kings|ring|string|"
-                "wing|sterling|building|buildings|ceiling|clothing|wedding|darling|offspring|lightning|pudding")
-_MEANS = re.compile(rf"\bby\s+(?:means\s+of\s+)?(?=(?-i:[a-z]\w*ing)\b)(?!(?:{_NOT_GERUNDS})\b)", re.I)
+# "by" + a lower-case gerund ("by raising the dam wall"), not a name ("by Tarnby") or a noun in -ing ("by morning").
+_MEANS = re.compile(rf"\bby\s+(?:means\s+of\s+)?(?=(?-i:[a-z]\w*ing)\b)(?!(?:{alternation(ING_NOUNS)})\b)", re.I)
 # Negated or merely supposed reasons are none: "did not fail because of the crew", "just because it failed". After a
-# comma the reason explains the negated event itself: "she could not marry, because she was enchanted".
+# comma the reason explains the negated event itself: "he could not sail, because he was ill".
 _DENIED = re.compile(r"(?:\b(?:not|never)\b|n['’]t\b)(?:\s+[\w'’-]+){0,2}\s*$|\bjust\s*$", re.I)
 # Where the clause ends: a comma, strong punctuation, a dash or a quote. Not a full stop: inside one sentence it is
-# an abbreviation's ("due to a U.S. Army exercise"). A comma inside a clause ("their soft, gelatinous bodies") cuts
+# an abbreviation's ("due to a U.K. Navy drill"). A comma inside a clause ("its thick, waxy leaves") cuts
 # it short; reading on past one runs into reporting clauses ("..., the company said").
 _CLAUSE_END = re.compile(r"[,;:!?—–()\[\]\"“”]|\s-\s")
+# Spaces and opening quotes skipped after the connective: 'because "it was unsafe"' gives the quoted reason.
 _OPENING = " \t\n\u00a0\"“‘'"
+# The quote that closes each opening one: a quoted reason ends there.
 _CLOSING = {"“": "”", "‘": "’", '"': '"', "'": "'"}
+# Spaces, punctuation and quotes trimmed off the reason's edges.
 _EDGES = " \t\n\u00a0,.\"'“”‘’"
 #: A clause longer than this is no short answer.
 MAX_WORDS = 25
@@ -76,8 +84,8 @@ def explanation_span(question: str, sentence: str) -> Span | None:
             continue  # no clause end in reach: longer than any short answer
         text = window[:end].strip(_EDGES)
         words = [norm(w) for w in WORD.findall(text)]
-        if (not words or len(words) > MAX_WORDS or words[0] in ("which", "whom", "who", "whose")
-                or all(w in q_terms or w in STOP for w in words)):
+        if (not words or len(words) > MAX_WORDS or words[0] in RELATIVE_PRONOUNS
+                or all(w in q_terms or w in STOP_WORDS for w in words)):
             continue
         start = begin + window.find(text)
         return Span(start, start + len(text), text, 1.0)

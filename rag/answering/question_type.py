@@ -1,70 +1,95 @@
 """What a question asks for: the answer type its wh-word implies and its focus (the kind of thing named).
 
 Read by ``rag.answering.short_answer`` (which spans are candidates) and, through it, by answer picking (whether a
-sentence holds a span of the asked-for type).
+sentence holds a span of the asked-for type). The words the rules read are in ``rag.vocabulary``.
 """
 
 from __future__ import annotations
 
 import re
 
-# Word classes the rules share.
-_AUX = "is|was|are|were|does|did|do|has|have|had|can|could|would|will|must|may|might|shall|should"
-_IRREGULAR_PAST = ("began became bought broke brought built came caught chose drew drove fell felt fled flew fought "
-                   "found forgot gave got grew held hid kept knew led left lost made meant met paid ran rode rose "
-                   "said sang sank saw sent set shot sold sought spent spoke stole stood struck swore taught thought "
-                   "threw told took went woke won wore wrote")
-# Lower-case "caused" (not "United" or "speed") or an irregular past ("began", "won").
-_PAST_TENSE = rf"(?-i:(?:[a-z]\w+(?<!e)ed|{'|'.join(_IRREGULAR_PAST.split())})(?![\w'’-]))"
-_DETERMINERS = "the|a|an|his|her|their|its|this|these|those"
-_PREPOSITIONS = ("of|in|on|at|to|for|from|by|with|through|near|against|over|under|into|onto|across|behind|about|"
-                 "between|among|around|after|before|during|without|within|toward|towards|upon|via|like|as|per")
+from rag.vocabulary import (
+    AUXILIARIES,
+    COLOUR_NOUNS,
+    COPULAS,
+    COUNT_NOUNS,
+    DATE_NOUNS,
+    DETERMINERS,
+    ENTITY_NOUNS,
+    EXPLANATION_NOUNS,
+    HOW_COUNT,
+    HOW_MEASURE,
+    IRREGULAR_PAST,
+    KIND_NOUNS,
+    NAMING_VERBS,
+    NOT_FOCUS_WORDS,
+    PREPOSITIONS,
+    QUANTITY_NOUNS,
+    QUANTITY_PHRASE_ENDS,
+    WH_WORDS,
+    alternation,
+)
 
-# "What was the (average household) size?", "What is the estimated population of ...?": a quantity.
+_AUX = alternation(AUXILIARIES)
+_BE = alternation(COPULAS)
+_DETERMINERS = alternation(DETERMINERS)
+_PREPOSITIONS = alternation(PREPOSITIONS)
+_WH_WORDS = alternation(WH_WORDS)
+_HOW_QUANTITY = alternation(HOW_COUNT + HOW_MEASURE)
+# A verb in the past tense: lower-case "-ed" ("caused", not "United", "speed" or "freed") or an irregular one ("won").
+_PAST_TENSE = rf"(?-i:(?:[a-z]\w+(?<!e)ed|{alternation(IRREGULAR_PAST)})(?![\w'’-]))"
+
+_QUANTITY_NOUN = rf"(?-i:{alternation(QUANTITY_NOUNS)})"
+_PHRASE_END = rf"\s*(?:[?,.]|$|(?:{alternation(QUANTITY_PHRASE_ENDS)})\b)"
+# A quantity, asked for as a number: "What was the (mean ticket) price?", "What is the estimated length of ...?", and
+# "what/which" + a quantity noun ending its phrase ("What speed does it reach?", "At what height ...?"; not "What
+# age rating ...?").
 _QUANTITY = re.compile(
-    r"\bwhat\s+(?:is|was|are|were)\s+(?:the|its|their|[\w.-]+['’]s)\s+(?:[\w'’-]+\s+){0,2}?(?-i:population|number|"
-    r"amount|percentage|proportion|cost|price|size|length|height|distance|temperature|speed|rate|total|"
-    r"budget|revenue|salary|income|capacity|attendance|density|weight|depth|width|elevation|altitude|age)"
-    r"(?=\s*(?:[?,.]|$|(?:of|in|for|at|on|during|by|per|from|among|when|after|before)\b))", re.I)
+    rf"\bwhat\s+(?:{_BE})\s+(?:the|its|their|[\w.-]+['’]s)\s+(?:[\w'’-]+\s+){{0,2}}?{_QUANTITY_NOUN}(?={_PHRASE_END})|"
+    rf"\b(?:what|which)\s+{_QUANTITY_NOUN}(?=\s+(?:{_AUX})\b|{_PHRASE_END})", re.I)
 
 _TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\b(how (many|much|long|far|old|large|big|tall|high|often|fast))\b|\bwhat (percentage|percent|"
-                r"number|amount|size)\b", re.I), "number"),
+    # "How many ...", "How tall ...", "What percentage ...": a count or a measure.
+    (re.compile(rf"\b(how ({_HOW_QUANTITY}))\b|\bwhat ({alternation((*COUNT_NOUNS, 'size'))})\b", re.I), "number"),
     (_QUANTITY, "number"),
-    (re.compile(r"\bwhen\b|\bwhat (years?|dates?|days?|months?|century|centuries|decades?|time|period)\b|"
-                r"\bin which year\b", re.I), "date"),
+    # "When ...", "What year ...", "In which year ...": a date.
+    (re.compile(rf"\bwhen\b|\bwhat ({alternation(DATE_NOUNS)})\b|\bin which year\b", re.I), "date"),
     # A colour is an attribute, not a name: "What colour are they?", "What is the colour of ...?", "... are what color?"
-    (re.compile(r"\b(?:what|which)\s+colou?rs?\b|\bwhat(?:['’]s|\s+(?:is|was|are|were))\s+(?:the|its|their)\s+"
-                r"colou?rs?\b", re.I), "colour"),
-    (re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhat (company|organization|team|person|group|name)\b|\bwhere\b",
-                re.I), "entity"),
+    (re.compile(rf"\b(?:what|which)\s+(?:{alternation(COLOUR_NOUNS)})\b|\bwhat(?:['’]s|\s+(?:{_BE}))\s+"
+                rf"(?:the|its|their)\s+(?:{alternation(COLOUR_NOUNS)})\b", re.I), "colour"),
+    # "Who ...", "Where ...", "What company ...": a person, a body or a place, named.
+    (re.compile(rf"\bwho\b|\bwhom\b|\bwhose\b|\bwhat ({alternation(ENTITY_NOUNS)})\b|\bwhere\b", re.I), "entity"),
     # "Which player ...", "What actor ...": a thing named by a noun, often a name. Not when the word after it
-    # is a verb: an auxiliary, a past tense, or a word followed by a determiner ("What limits the cycle?",
-    # "What caused ...", "What must a teacher have?" ask for a phrase); "which of the ..." stays a name.
+    # is a verb: an auxiliary, a past tense, or a word followed by a determiner ("What drives the engine?",
+    # "What caused ...", "What must a pilot have?" ask for a phrase); "which of the ..." stays a name.
     (re.compile(rf"^\s*(which|what)\s+(?!(?:{_AUX})\b|{_PAST_TENSE}\b)\w+\b(?:(?<=\bof)|(?!\s+(?:{_DETERMINERS})\b))",
                 re.I),
      "named"),
 )
 
-# Questions whose answer is an explanation or a yes/no, never a short span.
+# Why, how (not how many/long ...) and yes/no questions, and those asking a purpose or a cause: an explanation, never
+# a short span.
 _NO_SPAN = re.compile(
-    r"^\s*(why|how(?! (many|much|long|far|old|large|big|tall|high|often|fast))|(is|are|was|were|do|does|did|can|"
-    r"could|should|will|would|has|have|had)\b)|\b(purpose|reason|message|significance|impact)\b|"
+    rf"^\s*(why|how(?! ({_HOW_QUANTITY}))|({_AUX})\b)|\b({alternation(EXPLANATION_NOUNS)})\b|"
     r"\bthe\s+(?:main\s+)?cause\s+of\b",
     re.I,
 )
+# A phrase question asks for a span only when a word asks for a thing ("What did they build?").
 _ASKS_WHAT = re.compile(r"\b(what|which|name)\b", re.I)
 
 # The focus of "what/which [adjectives] noun ..." questions: the words naming the kind of thing asked for.
-_KIND_OF = r"(?:kinds?|types?|sorts?|styles?|forms?|variet(?:y|ies)|class(?:es)?|categor(?:y|ies))\s+of"
+_KIND_OF = rf"(?:{alternation(KIND_NOUNS)})\s+of"
 _ASKS_KIND = re.compile(rf"\b(?:what|which)\s+{_KIND_OF}\b", re.I)
 _FOCUS = re.compile(
-    rf"\b(?:what|which)\s+(?:(?:{_KIND_OF}|names?\s+of)\s+)?((?:(?!(?:{_AUX}|{_PREPOSITIONS}|that|{_DETERMINERS}|"
-    rf"first|also|still|ever|later|often|usually|most|not|and|or|{_PAST_TENSE}|\w+ly)\b)[\w'’-]+\s*){{1,3}})",
+    rf"\b(?:what|which)\s+(?:(?:{_KIND_OF}|names?\s+of)\s+)?((?:(?!(?:{_AUX}|{_PREPOSITIONS}|{_DETERMINERS}|"
+    rf"{alternation(NOT_FOCUS_WORDS)}|{_PAST_TENSE}|\w+ly)\b)[\w'’-]+\s*){{1,3}})",
     re.I,
 )
+# A one-word focus followed by a determiner is a verb ("what drives the engine").
 _DETERMINER_NEXT = re.compile(rf"\s*\b(?:{_DETERMINERS})\b", re.I)
+# A focus's last word before a preposition is a verb ("which canal runs through").
 _PREPOSITION_NEXT = re.compile(rf"\s*\b(?:{_PREPOSITIONS}|{_DETERMINERS})\b", re.I)
+# Who and where have no focus word: a generic one stands in, for the embedding re-rank to compare spans with.
 _GENERIC_FOCUS = ((re.compile(r"\bwho(m|se)?\b", re.I), "person or organization"),
                   (re.compile(r"\bwhere\b", re.I), "place or location"))
 
@@ -86,18 +111,18 @@ def answer_type(question: str) -> str:
     return "phrase"
 
 
-_WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
-_CLAUSE_FIRST = re.compile(rf"\s*(when|where)\b(?!\s+(?:{_AUX})\b)[^?,]*,\s*(?:what|which|who|whom|whose|when|where|"
-                           r"why|how)\b", re.I)
+_WH = re.compile(rf"\b(?:{_WH_WORDS})\b", re.I)
+# "When X happens, what ...?": a first "when" or "where" that opens a clause (no auxiliary after it) does not ask.
+_CLAUSE_FIRST = re.compile(rf"\s*(when|where)\b(?!\s+(?:{_AUX})\b)[^?,]*,\s*(?:{_WH_WORDS})\b", re.I)
 
 
 def _asking_words_only(question: str) -> str:
     """The question with the wh-words that do not ask blanked out: after the question's first wh-word, a "when" or
     "where" opens a clause ("What sea bordered the empire when he died?") and a capitalised one is part of a name
-    ("What did Doctor Who say?"). A later "who" stays: "the player who scored" asks for a person. (The first
-    wh-word always asks, capitalised or not: "Apollo 11: When did it land?")"""
+    ("What did Doctor When invent?"). A later "who" stays: "the runner who won" asks for a person. (The first
+    wh-word always asks, capitalised or not: "Skylark 4: When did it land?")"""
     q = question.strip()
-    opener = _CLAUSE_FIRST.match(q)  # "When X happens, what is it called?": the later wh-word asks
+    opener = _CLAUSE_FIRST.match(q)  # "When X happens, what do we call it?": the later wh-word asks
     if opener:
         q = "_" * opener.end(1) + q[opener.end(1):]
     asked = False
@@ -113,7 +138,8 @@ def _asking_words_only(question: str) -> str:
     return _WH.sub(blank, q)
 
 
-_COUNT = re.compile(r"\bhow\s+(?:many|much)\b|\bwhat\s+(?:percentage|percent|number|amount)\b", re.I)
+# "How many ...", "What percentage ...": a count.
+_COUNT = re.compile(rf"\bhow\s+(?:{alternation(HOW_COUNT)})\b|\bwhat\s+(?:{alternation(COUNT_NOUNS)})\b", re.I)
 
 
 def asks_place(question: str) -> bool:
@@ -123,7 +149,7 @@ def asks_place(question: str) -> bool:
 
 
 def asks_count(question: str) -> bool:
-    """Whether the question asks how many or how much, or for a quantity ("What is the population of ...?"): a
+    """Whether the question asks how many or how much, or for a quantity ("What is the town's population?"): a
     count answers it, never another phrase."""
     asked = _asking_words_only(question)
     return bool(_COUNT.search(asked) or _QUANTITY.search(asked))
@@ -140,34 +166,36 @@ def span_kind(question: str) -> str | None:
 
 
 def asks_kind(question: str) -> bool:
-    """Whether the question asks for a kind of its focus ("what type of tunnels"): the answer is the focus's
-    modifier in the sentence ("deep-level tunnels"), not a name."""
+    """Whether the question asks for a kind of its focus ("what type of boats"): the answer is the focus's
+    modifier in the sentence ("flat-bottomed boats"), not a name."""
     return bool(_ASKS_KIND.search(question))
 
 
+# "What is the hill called?", "Give another name for ...", "What is its name?": the name something goes by.
 _ASKS_NAME = re.compile(
-    r"\b(?:called|known as|termed|referred to as|named)\s*(?:what\b|\?|$)|\b(?:what|which|another)\s+name\b|"
-    r"\bwhat\s+(?:is|was|are|were)\s+(?:the|its|his|her|their)\s+name\b", re.I)
+    rf"\b(?:{alternation(NAMING_VERBS)})\s*(?:what\b|\?|$)|\b(?:what|which|another)\s+name\b|"
+    rf"\bwhat\s+(?:{_BE})\s+(?:the|its|his|her|their)\s+name\b", re.I)
+# "Who was named ...?" asks for a person, not a name.
 _ASKS_WHO = re.compile(r"^\s*(?:who|whom)\b", re.I)
 
 
 def asks_name(question: str) -> bool:
-    """Whether the question asks what something is called ("What are the hairs called?", "What is the name of
-    ...?"), not who ("Who was named player of the year?"): the sentence's naming phrase ("called cilia") answers."""
+    """Whether the question asks what something is called ("What are the spikes called?", "What is its name?"),
+    not who ("Who was named captain?"): the sentence's naming phrase ("called quills") answers."""
     return bool(_ASKS_NAME.search(question)) and not _ASKS_WHO.search(question)
 
 
 def lexical_focus(question: str) -> str | None:
-    """The question's own words naming the kind of answer asked for ("what German general" -> "German
-    general"), or None."""
+    """The question's own words naming the kind of answer asked for ("what Danish painter" -> "Danish
+    painter"), or None."""
     m = _FOCUS.search(question)
     if not m:
         return None
     words = m.group(1).split()
     if len(words) == 1 and _DETERMINER_NEXT.match(question, m.end(1)):
-        return None  # one word then a determiner is a verb: "what limits the cycle"
+        return None  # one word then a determiner is a verb: "what drives the engine"
     if len(words) > 1 and _PREPOSITION_NEXT.match(question, m.end(1)):
-        words.pop()  # so is a last word before a preposition: "which river flows through"
+        words.pop()  # so is a last word before a preposition: "which canal runs through"
     return " ".join(words)
 
 
@@ -182,16 +210,19 @@ def question_focus(question: str) -> str | None:
     return None
 
 
-_ASKS_REASON = re.compile(r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the|a|one)\s+(?:main\s+|chief\s+|primary\s+)?"
+# "What was the chief reason ...?", "For what purpose ...?": a why question in other words.
+_ASKS_REASON = re.compile(rf"\b(?:what|which)\s+(?:{_BE})\s+(?:the|a|one)\s+(?:main\s+|chief\s+|primary\s+)?"
                           r"(?:reason|cause|purpose)\b|\bfor\s+what\s+(?:reason|purpose)\b", re.I)
+# "How did ...", "How can ...": how something is done (not "How likely", "How many").
 _HOW_MEANS = re.compile(rf"how\s+(?:{_AUX})\b", re.I)
+# "How come ...?" asks why.
 _HOW_COME = re.compile(r"how\s+come\b", re.I)
 
 
 def asks_explanation(question: str) -> str | None:
-    """``"reason"`` for why questions ("How come ...?", "What was the main reason ...?" too), ``"means"`` for how
-    questions asking how something is done ("How did the city cut emissions?", not "How likely ...?" or "How many
-    ...?"); None otherwise. The question's first wh-word decides, wherever it stands ("Apollo 13: why ...?")."""
+    """``"reason"`` for why questions ("How come ...?", "What was the chief reason ...?" too), ``"means"`` for how
+    questions asking how something is done ("How did the town cut its bills?", not "How likely ...?" or "How many
+    ...?"); None otherwise. The question's first wh-word decides, wherever it stands ("Skylark 4: why ...?")."""
     if _ASKS_REASON.search(question):
         return "reason"
     first = _WH.search(question)

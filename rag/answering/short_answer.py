@@ -3,8 +3,8 @@
 Offline, no extra model: take the answer type the question asks for (``rag.answering.question_type``), list
 candidate spans of that type in the sentence, drop what the question already says, and prefer candidates
 close to the words the sentence shares with the question (answers sit next to the matched context). Where the
-sentence's structure says what is asked (``rag.answering.span_structure``: "the economist Claudia Goldin" for "what
-economist", "a man named John Smith" for "what is his name"), that answers without weighing rivals. Why and how
+sentence's structure says what is asked (``rag.answering.span_structure``: "the economist Mara Lind" for "what
+economist", "a man named Ivo Marsh" for "what is his name"), that answers without weighing rivals. Why and how
 questions get the reason or means the sentence marks with a connective (``explanation``), or nothing; so do
 questions asking for a count the sentence does not hold (no phrase stands in for a number).
 
@@ -13,7 +13,7 @@ rival candidates) whose two best heuristic candidates are close are re-ranked by
 five more signals, each standardised over the candidates and weighted
 equally: how central the span is to its sentence (cosine of span and sentence: the sentence was chosen
 because it answers, and the answer is its informative part); how well it fits the question's *focus*
-(its lexical answer type: "what German general" -> "German general", "who" -> "person or
+(its lexical answer type: "what Danish painter" -> "Danish painter", "who" -> "person or
 organization"); whether it sits right next to a word of the question; whether it ends at a phrase
 boundary (punctuation or the sentence's end); and how little of it the question already says.
 """
@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 from rag.answering.explanation import explanation_span
 from rag.answering.question_type import answer_type, asks_count, asks_name, asks_place, question_focus, span_kind
 from rag.answering.span_structure import focus_modifiers, named_by
-from rag.answering.spans import STOP, WORD, Span, candidates, dedupe, norm, question_terms, said, says_new
+from rag.answering.spans import Span, candidates, dedupe, norm, question_terms, said, says_new
+from rag.vocabulary import HOW_MEASURE, LOCATIVES, STOP_WORDS, TEMPORAL_CONNECTIVES, WORD, alternation
 
 if TYPE_CHECKING:
     import numpy as np
@@ -39,7 +40,7 @@ EmbedFn = Callable[[Sequence[str]], "np.ndarray"]
 
 def has_typed_span(question: str, sentence: str) -> bool:
     """Whether the sentence holds a new span of the specific type the question asks for; for "where", a name the
-    question does not say after a word that places it ("in Brastow", "on the Rhine", "north of Sydney")."""
+    question does not say after a word that places it ("in Brastow", "on the Velka", "north of Tarnby")."""
     kind = answer_type(question)
     if kind == "phrase":
         return False
@@ -50,9 +51,8 @@ def has_typed_span(question: str, sentence: str) -> bool:
 
 
 #: A capitalised name after a locative preposition, maybe through "the town of": where something is, comes from or
-#: goes ("on Mill Lane", "in the town of Brastow", "north of Sydney").
-_PLACED = re.compile(r"\b(?:in|on|at|near|from|outside|inside|across|off|around|throughout|along|into|beside|behind|"
-                     r"between|within|north|south|east|west)\s+(?:of\s+)?(?:the\s+)?(?:[a-z]+\s+of\s+(?:the\s+)?)?"
+#: goes ("on Mill Lane", "in the town of Brastow", "north of Tarnby").
+_PLACED = re.compile(rf"\b(?:{alternation(LOCATIVES)})\s+(?:of\s+)?(?:the\s+)?(?:[a-z]+\s+of\s+(?:the\s+)?)?"
                      r"([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)")
 
 
@@ -62,7 +62,7 @@ TYPED = ("number", "date", "colour")
 #: The heuristics' lead over their runner-up that needs no model call (a typed span against a mere phrase at the
 #: same distance, or one an eighth of the sentence closer to the question's words).
 CONFIDENT_MARGIN = 0.5
-#: How many of the heuristics' best candidates the embedding re-rank reads.
+#: The number of the heuristics' best candidates the embedding re-rank reads.
 SHORTLIST = 6
 
 
@@ -70,10 +70,10 @@ SHORTLIST = 6
 class ShortAnswer:
     """A short answer and whether the sentence itself settles it.
 
-    ``confident``: the sentence's structure gives it ("the economist Claudia Goldin"), a connective marks it as the
+    ``confident``: the sentence's structure gives it ("the economist Mara Lind"), a connective marks it as the
     reason or means, or it is the sentence's only number or date and a number or date was asked. Otherwise it was
     chosen among rival names or phrases by the heuristics (and the re-rank), which is right about half as often
-    (``eval/README.md``): front ends show it as uncertain.
+    (docs/evaluation.md, "Short answers by confidence"): front ends show it as uncertain.
     """
 
     text: str
@@ -101,7 +101,7 @@ def find_short_answer(question: str, sentence: str, embed: EmbedFn | None = None
         return ShortAnswer(reason.text, True) if reason else None
     q_terms = question_terms(question)
     anchors = [(m.start(), m.end()) for m in WORD.finditer(sentence)
-               if norm(m.group()) in q_terms and norm(m.group()) not in STOP]
+               if norm(m.group()) in q_terms and norm(m.group()) not in STOP_WORDS]
     if kind not in TYPED:
         # The sentence says what the thing is called, or what the question's focus is: no rival needs weighing.
         located = (named_by(sentence, q_terms) if asks_name(question) else []) or focus_modifiers(
@@ -151,8 +151,8 @@ def find_short_answer(question: str, sentence: str, embed: EmbedFn | None = None
     return ShortAnswer(spans[shortlist[int(fused.argmax())]].text, False)
 
 
-_YEAR = re.compile(r"(?:1\d|20|21)\d\ds?")  # "1874", "1990s"
-_MEASURE = re.compile(r"\bhow\s+(?:long|far|old|large|big|tall|high|often|fast)\b", re.I)
+_YEAR = re.compile(r"(?:1\d|20|21)\d\ds?")  # a year or a decade ("1874", "1990s") says when, not how much
+_MEASURE = re.compile(rf"\bhow\s+(?:{alternation(HOW_MEASURE)})\b", re.I)  # a measure comes with its unit
 
 
 def fits(kind: str, question: str, text: str) -> bool:
@@ -171,10 +171,8 @@ def fits(kind: str, question: str, text: str) -> bool:
     return not _MEASURE.search(question) or bool(re.search(r"[^\W\d_]|%", text))
 
 
-#: A temporal word and the phrase it introduces, up to punctuation: the phrase says when. Not "while" or "since",
-#: which as often concede or give a reason ("While his plans are unconfirmed, ...").
-_TEMPORAL = re.compile(r"\b(?:after|before|during|until|till|when|following|amid|upon)\s+"
-                       r"([^,;:.!?()\[\]\"“”]{1,120})", re.I)
+#: A temporal word and the phrase it introduces, up to punctuation: the phrase says when.
+_TEMPORAL = re.compile(rf"\b(?:{alternation(TEMPORAL_CONNECTIVES)})\s+([^,;:.!?()\[\]\"“”]{{1,120}})", re.I)
 #: Words a temporal phrase keeps at most (an event, not a clause running on).
 MAX_TEMPORAL_WORDS = 8
 
@@ -193,9 +191,9 @@ def temporal_clauses(sentence: str, q_terms: set[str]) -> list[Span]:
 
 
 def _beside_question(span: Span, words: list[tuple[int, int, str]], q_terms: set[str]) -> int:
-    """How many of the span's nearest content words (one before, one after) the question contains."""
-    before = next((w for a, b, w in reversed(words) if b <= span.start and w not in STOP), None)
-    after = next((w for a, b, w in words if a >= span.end and w not in STOP), None)
+    """The count of the span's nearest content words (one before, one after) that the question contains."""
+    before = next((w for a, b, w in reversed(words) if b <= span.start and w not in STOP_WORDS), None)
+    after = next((w for a, b, w in words if a >= span.end and w not in STOP_WORDS), None)
     return (before is not None and said(before, q_terms)) + (after is not None and said(after, q_terms))
 
 

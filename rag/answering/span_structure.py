@@ -1,6 +1,6 @@
 """Short answers read off the sentence's structure, where it says what the question asks.
 
-For "what kind of N" the words modifying N there; for "what N" a name ending in N or standing beside it; for
+Given "what kind of N", the words modifying N there; for "what N" a name ending in N or standing beside it; for
 "what is X called" the sentence's own naming phrase. ``short_answer`` takes these before weighing any rival
 candidate.
 """
@@ -10,17 +10,26 @@ from __future__ import annotations
 import re
 
 from rag.answering.question_type import asks_kind, lexical_focus, past_tense
-from rag.answering.spans import CLAUSE_OPENERS, NUMBER_WORDS, STOP, WORD, Span, norm, strip_stop, trim_known
+from rag.answering.spans import Span, norm, strip_stop, trim_known
+from rag.vocabulary import (
+    CLAUSE_OPENERS,
+    NAME_ENDERS,
+    NAMING_PARTICLES,
+    NAMING_VERBS,
+    NUMBER_WORDS,
+    POSSESSIVE,
+    QUANTIFIERS,
+    STOP_WORDS,
+    WORD,
+    alternation,
+)
 
-# Words that open a noun phrase without saying what kind of thing it is ("some", "many") or tie it to a clause.
-_QUANTIFIERS = frozenset("some many most all other another several few various both each every such certain only "
-                         "also now including include includes".split())
-_NAMED_BY = re.compile(r"\b(?:called|known as|named|termed|dubbed|referred to as)\s+(?:variously\s+)?(?:the\s+)?"
-                       r"(?!(?:after|by|for|off|on|up|in|out)\b)([\"“'‘])?([^,;:()\"“”’]+)", re.I)
-# Where a name given after "called" ends: a full stop (not an abbreviation's: "U.S. Route 66", "St. Louis"), a new
-# clause, or a preposition ("a man named John Smith on Friday").
-_NAME_END = re.compile(r"(?<![A-Z])(?<!\b[A-Z][a-z])\.(?:\s|$)|\s+(?:and|or|but|while|which|who|that|because|on|in|"
-                       r"at|for|from|by|with|after|during|since|until)\s+")
+# The name a naming verb gives ("known as Kettle Rock"), maybe quoted; not "named after", "called for".
+_NAMED_BY = re.compile(rf"\b(?:{alternation(NAMING_VERBS)})\s+(?:variously\s+)?(?:the\s+)?"
+                       rf"(?!(?:{alternation(NAMING_PARTICLES)})\b)([\"“'‘])?([^,;:()\"“”’]+)", re.I)
+# Where a name given after "called" ends: a full stop (not an abbreviation's: "U.K. Route 9", "St. Arlo"), a new
+# clause, or a preposition ("a man named Ivo Marsh on Friday").
+_NAME_END = re.compile(rf"(?<![A-Z])(?<!\b[A-Z][a-z])\.(?:\s|$)|\s+(?:{alternation(NAME_ENDERS)})\s+")
 #: Modifiers longer than this are no modifiers but a clause ("Police said attackers carried automatic weapons").
 MAX_MODIFIERS = 4
 
@@ -41,10 +50,10 @@ def named_by(sentence: str, q_terms: set[str]) -> list[Span]:
 def focus_modifiers(question: str, sentence: str, q_terms: set[str]) -> list[Span]:
     """Where the sentence says the question's focus noun, the words modifying it there.
 
-    "What type of tunnels ...?" is answered by the modifier ("deep-level tunnels" -> "deep-level"). A plain
-    "what N" asks for a name, so only capitalised modifiers count, and a capitalised noun is part of the name
-    ("Which airport ...?" -> "Heathrow Airport"; "What vaccine ...?" -> "the Novavax vaccine" -> "Novavax"); a
-    name right after the noun is the answer ("the economist Claudia Goldin", "Prime Minister Rishi Sunak"). At
+    "What type of boats ...?" is answered by the modifier ("flat-bottomed boats" -> "flat-bottomed"). A plain
+    "what N" asks for a name, so only capitalised modifiers count, and a capitalised noun belongs to the name
+    ("Which airport ...?" -> "Tarnby Airport"; "What vaccine ...?" -> "the Veltrix vaccine" -> "Veltrix"); a
+    name right after the noun is the answer ("the economist Mara Lind", "Prime Minister Ada Kerr"). At
     most ``MAX_MODIFIERS`` words, none a count or a verb in the past tense.
     """
     focus = lexical_focus(question)
@@ -61,10 +70,10 @@ def focus_modifiers(question: str, sentence: str, q_terms: set[str]) -> list[Spa
 
     def modifier(word: str) -> bool:
         n = norm(word)
-        if n in NUMBER_WORDS.split() or (kind_of and word[0].isdigit()):
+        if n in NUMBER_WORDS or (kind_of and word[0].isdigit()):
             return False  # a count is not a kind: "two ocean-going patrol ships"
-        if (n in STOP or _noun_forms(n) & known or n in _QUANTIFIERS or n in CLAUSE_OPENERS or past_tense(word)
-                or re.search(r"['’]s$", word)):
+        if (n in STOP_WORDS or _noun_forms(n) & known or n in QUANTIFIERS or n in CLAUSE_OPENERS or past_tense(word)
+                or POSSESSIVE.search(word)):
             return False
         return kind_of or word[0].isupper() or word[0].isdigit()
 
@@ -73,16 +82,16 @@ def focus_modifiers(question: str, sentence: str, q_terms: set[str]) -> list[Spa
         if not _noun_forms(head.group()) & focus_words[-1]:
             continue
         name = _apposition(sentence, words, j, known) if not kind_of else None
-        if name is not None:  # a name right after the noun: "the chemist James Dewar", "its chief, Ann Lee"
+        if name is not None:  # a name right after the noun: "the chemist Otto Brandt", "its chief, Ada Vey"
             out.append(name)
             continue
         i = j - 1
         while i >= 0 and j - i < len(focus_words) and joined(i) and _noun_forms(words[i].group()) & any_focus_word:
-            i -= 1  # the rest of the focus: "heating element"
+            i -= 1  # the focus's other words: "heating element"
         last = i
         while i >= 0 and joined(i) and last - i <= MAX_MODIFIERS:
             n = norm(words[i].group())
-            # "cytotoxic or immunosuppressive drugs", not "grown and responsibilities"
+            # "wooden or iron gates", not "grown and duties"
             if not (modifier(words[i].group()) or (n in ("and", "or") and i < last and i > 0 and joined(i - 1)
                                                      and modifier(words[i - 1].group()))):
                 break
@@ -103,8 +112,8 @@ def focus_modifiers(question: str, sentence: str, q_terms: set[str]) -> list[Spa
 
 def _apposition(sentence: str, words: list[re.Match[str]], j: int, known: set[str]) -> Span | None:
     """The name right after word ``j``: after a lower-case noun, capitalised words following it or a comma ("the
-    economist Claudia Goldin", "its chief, Ann Lee"); after a capitalised title, the capitalised words that continue
-    it ("Prime Minister Rishi Sunak"). None when the question says them all."""
+    economist Mara Lind", "its chief, Ada Vey"); after a capitalised title, the capitalised words that continue
+    it ("Prime Minister Ada Kerr"). None when the question says them all."""
     k = j + 1
     if k >= len(words):
         return None
@@ -116,7 +125,7 @@ def _apposition(sentence: str, words: list[re.Match[str]], j: int, known: set[st
             end == k or not sentence[words[end - 1].end():words[end].start()].strip()):
         end += 1
     first = norm(words[k].group())
-    if end == k or first in STOP or first in CLAUSE_OPENERS or all(
+    if end == k or first in STOP_WORDS or first in CLAUSE_OPENERS or all(
             _noun_forms(norm(w.group())) & known for w in words[k:end]):
         return None
     a, b = words[k].start(), words[end - 1].end()

@@ -8,6 +8,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from rag.vocabulary import (
+    CONVERSATION_STOP_WORDS,
+    EXISTENTIAL_VERBS,
+    FOLLOW_UP_LEADS,
+    MESSAGE_WORD,
+    POINTING_WORDS,
+    POSSESSIVE,
+    TOPIC_PREPOSITIONS,
+    alternation,
+)
+
 if TYPE_CHECKING:
     from rag.models.llm import ChatClient
 
@@ -15,34 +26,13 @@ log = logging.getLogger(__name__)
 
 Role = Literal["system", "user", "assistant"]
 
-#: A question this short that names nothing leans on the conversation ("Which year?", "What is the population?").
+#: A question this short that names nothing leans on the conversation ("Which year?", "How big is it?").
 SHORT_WORDS = 6
 #: At most this many context words are carried over from earlier questions.
 MAX_CARRIED = 10
 
-_WORD = re.compile(r"[\w’'-]+")
-_LEADS = re.compile(
-    r"^\s*(?:and what about|and how about|what about|how about|and|but|also|so|then|ok(?:ay)?)\b[\s,]*",
-    re.IGNORECASE,
-)
-_PRONOUNS = frozenset(
-    "he she it they them him her his hers its their theirs this that these those there then one ones".split(" ")
-)
-_BE = frozenset("is are was were be been will".split())
-_PREPOSITIONS = frozenset("about of on in for with between from to at regarding concerning over into".split(" "))
-_STOP = frozenset(
-    " ".join(
-        (
-            "a about above after again against all am an and any are as at be because been before being below",
-            "between both but by can could did do does doing down during each few for from further had has have",
-            "having here how i if in into is it its itself just me more most my no nor not now of off on once only",
-            "or other our out over own same should so some such than that the their them then there these they this",
-            "those through to too under until up very was we were what when where which while who whom why will",
-            "with would you your yes tell say said also much many please explain describe know happened happen",
-            "really",
-        )
-    ).split(" ")
-)
+# A follow-up opening ("And what about ...?"): it leans on the conversation, and is dropped from the question.
+_LEADS = re.compile(rf"^\s*(?:{alternation(FOLLOW_UP_LEADS)})\b[\s,]*", re.IGNORECASE)
 
 CONDENSE_PROMPT = (
     "Rewrite the user's last message as one standalone question that can be understood without the "
@@ -70,11 +60,11 @@ def is_follow_up(question: str) -> bool:
     """True for questions opening with 'and/what about', or leaning on the conversation: a pronoun with no name
     before it in the question, or six words or fewer and no name.
 
-    "Who led the Chinese delegation?" after a question about arms deals stands on its own, and so do "Who is
-    Putin?", "What does Kim consider vital to his survival?" (his: Kim) and "Is there a meeting ...?" (an
-    existential "there"): carrying the earlier topic into them would only pull the answer back to that topic.
+    "Who led the Danish crew?" after a question about ferry fares stands on its own, and so do "Who is Orla
+    Brix?", "What does Orla owe to her coach?" (her: Orla) and "Is there a ferry ...?" (an existential
+    "there"): carrying the earlier topic into them would only pull the answer back to that topic.
     """
-    words = _WORD.findall(question)
+    words = MESSAGE_WORD.findall(question)
     if not words:
         return False
     if _LEADS.match(question):
@@ -84,10 +74,10 @@ def is_follow_up(question: str) -> bool:
         return True
     for i, w in enumerate(words):
         lower = w.lower()
-        if lower not in _PRONOUNS or any(named[:i]):
+        if lower not in POINTING_WORDS or any(named[:i]):
             continue
         after = words[i + 1].lower() if i + 1 < len(words) else ""
-        if lower == "there" and (after in _BE or (i == 1 and words[0].lower() in _BE)):
+        if lower == "there" and (after in EXISTENTIAL_VERBS or (i == 1 and words[0].lower() in EXISTENTIAL_VERBS)):
             continue  # "there are ...", "Is there a ...?": nothing is pointed at (unlike "Who was there in 1900?")
         return True
     return False
@@ -96,16 +86,16 @@ def is_follow_up(question: str) -> bool:
 def _is_name(word: str) -> bool:
     """A capitalised word that is no stop word (a question's "What", "Is", "Tell" are), or a number: what a
     question names."""
-    return any(ch.isdigit() for ch in word) or (word[:1].isupper() and word.lower() not in _STOP)
+    return any(ch.isdigit() for ch in word) or (word[:1].isupper() and word.lower() not in CONVERSATION_STOP_WORDS)
 
 
 def content_words(text: str) -> list[str]:
     """Salient words in order: capitalised names and non-stopwords, without duplicates."""
     seen: set[str] = set()
     out: list[str] = []
-    for w in _WORD.findall(text):
+    for w in MESSAGE_WORD.findall(text):
         key = w.lower()
-        if key in _STOP or key in seen or (len(key) < 3 and not w[:1].isupper()):
+        if key in CONVERSATION_STOP_WORDS or key in seen or (len(key) < 3 and not w[:1].isupper()):
             continue
         seen.add(key)
         out.append(w)
@@ -129,10 +119,10 @@ def _resolve(question: str, previous: str) -> str:
     lead = _LEADS.match(question)
     stripped = question[lead.end() :].strip() if lead else question.strip()
     stripped = stripped or question.strip()
-    own = {w.lower() for w in _WORD.findall(stripped)}
+    own = {w.lower() for w in MESSAGE_WORD.findall(stripped)}
     carried = [w for w in content_words(previous) if w.lower() not in own]
     if lead and "about" in lead.group(0).lower() and _names(stripped):
-        # "What about Putin?" asks the same thing of a new entity: keep the earlier topic (the phrase after
+        # "What about Orla?" asks the same thing of a new entity: keep the earlier topic (the phrase after
         # the last preposition), drop the earlier focus and what was said of it.
         topic = [w for w in content_words(_after_last_preposition(previous)) if w.lower() not in own]
         focus = next((w for w in carried if w[:1].isupper()), None)
@@ -144,37 +134,37 @@ def _resolve(question: str, previous: str) -> str:
 
 
 def own_words(question: str) -> list[str]:
-    """The content words a follow-up says itself (no lead, pronoun or stop word): "Where did he watch the parade
-    from?" -> watch, parade."""
+    """The content words a follow-up says itself (no lead, pronoun or stop word): "Where did she watch the regatta
+    from?" -> watch, regatta."""
     lead = _LEADS.match(question)
-    return [w for w in content_words(question[lead.end():] if lead else question) if w.lower() not in _PRONOUNS]
+    return [w for w in content_words(question[lead.end():] if lead else question) if w.lower() not in POINTING_WORDS]
 
 
 def own_names(question: str) -> list[str]:
-    """The names and numbers a follow-up says of its own: "And what is the capital of France?" -> France. (Its
+    """The names and numbers a follow-up says of its own: "And what is the capital of Velkaria?" -> Velkaria. (Its
     other words are often the question's own vocabulary, "year", "title", "held", which answers rarely repeat.)"""
     lead = _LEADS.match(question)
-    words = _WORD.findall(question[lead.end():] if lead else question)
-    return list(dict.fromkeys(w for w in words if _is_name(w) and w.lower() not in _PRONOUNS))
+    words = MESSAGE_WORD.findall(question[lead.end():] if lead else question)
+    return list(dict.fromkeys(w for w in words if _is_name(w) and w.lower() not in POINTING_WORDS))
 
 
 def mentioned(terms: Sequence[str], text: str) -> int:
-    """How many of ``terms`` ``text`` says: a long word by its first five letters ("Russia" ~ "Russian"), a short
-    one whole ("UN" is not "under"), a possessive as its word ("China’s")."""
-    words = [re.sub(r"['’]s$", "", w.lower()) for w in _WORD.findall(text)]
+    """How many of ``terms`` ``text`` says: a long word by its first five letters ("Velkaria" ~ "Velkarian"), a short
+    one whole ("UN" is not "under"), a possessive as its word ("Velka’s")."""
+    words = [POSSESSIVE.sub("", w.lower()) for w in MESSAGE_WORD.findall(text)]
     return sum(any(w.startswith(t.lower()[:5]) if len(t) >= 5 else w == t.lower() for w in words) for t in terms)
 
 
 def _after_last_preposition(text: str) -> str:
-    """The words after the last preposition ('... concerned about a Russia-North Korea arms deal' -> the deal)."""
+    """The words after the last preposition ('... worried about a Tarnby-Velka ferry strike' -> the strike)."""
     words = text.rstrip("?!. ").split()
-    cut = max((i for i, w in enumerate(words) if w.lower().strip(",;:") in _PREPOSITIONS), default=-1)
+    cut = max((i for i, w in enumerate(words) if w.lower().strip(",;:") in TOPIC_PREPOSITIONS), default=-1)
     return " ".join(words[cut + 1 :]) if 0 <= cut < len(words) - 1 else ""
 
 
 def _names(text: str) -> list[str]:
     """Capitalised non-stopwords: a cheap stand-in for named entities."""
-    return [w for w in _WORD.findall(text) if w[:1].isupper() and w.lower() not in _STOP]
+    return [w for w in MESSAGE_WORD.findall(text) if w[:1].isupper() and w.lower() not in CONVERSATION_STOP_WORDS]
 
 
 def condense(turns: Sequence[Turn], client: ChatClient | None = None) -> str:

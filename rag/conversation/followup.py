@@ -18,13 +18,13 @@ def prefer(focus: str, condensed: Answer, alone: Answer) -> Answer:
 
 
 def says_own(focus: str, answer: Answer) -> int:
-    """How many of the follow-up's own content words the answer's first (best) sentence says."""
+    """The count of the follow-up's own content words that the answer's first (best) sentence says."""
     return 0 if answer.abstained or not answer.citations else mentioned(own_words(focus), answer.citations[0].text)
 
 
 def answers_own_words(focus: str, sentences: Sequence[str]) -> bool:
     """Whether the sentences say every name and number the user's own follow-up brings in ("And what is the capital
-    of Peru?" is not answered by a sentence about the earlier topic that never says "Peru"). A follow-up that names
-    nothing new ("And when?", "What is his title?") leans wholly on the earlier turns."""
+    of Velkaria?" is not answered by a sentence about the earlier topic that never says "Velkaria"). A follow-up that
+    names nothing new ("And when?", "What is his title?") leans wholly on the earlier turns."""
     own = own_names(focus)
     return mentioned(own, " ".join(sentences)) == len(own)

@@ -132,7 +132,8 @@ class GenerativeAnswerer:
         kept: list[Hit] = []
         flagged: list[Flagged] = []
         for h in hits:
-            flags = instruction_flags(h.chunk.text)
+            # The title goes into the prompt beside the text: an instruction in either withholds the passage.
+            flags = instruction_flags(h.chunk.text) + instruction_flags(loaded.titles.get(h.chunk.doc_id, ""))
             if flags:
                 flagged.extend(Flagged(h.chunk.doc_id, h.chunk.chunk_id, f.kind, f.excerpt) for f in flags)
             else:

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.answering.spans import STOP, WORD, candidates, norm
+from rag.answering.spans import candidates, norm
 from rag.protocols import TokenEmbedder
+from rag.vocabulary import DIGITS, MONTHS, NUMBER_WORDS, POSSESSIVE, STOP_WORDS, WEEKDAYS, WORD
 
 if TYPE_CHECKING:
     import numpy as np
@@ -26,14 +27,15 @@ if TYPE_CHECKING:
 
 #: Citation markers as models write them: "[2]", "[1][3]", "[1, 3]", "[Passage 2]", "[passages 1 and 2]".
 MARKER = re.compile(r"\s*\[(?:passages?\s*)?(\d{1,3}(?:\s*(?:,|and|&)\s*\d{1,3})*)\]", re.IGNORECASE)
-_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())}
+#: The number words that are one number (one to twenty), compared as their digits: "four" states "4".
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(NUMBER_WORDS[:20], start=1)}
 #: A number in digits ("1,000", "3.5", "1874") or a small one in words.
-_NUMBER = re.compile(r"\d(?:[\d,.]*\d)?|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+_NUMBER = re.compile(DIGITS + r"|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+#: Codes and acronyms, wherever they stand (a sentence's first word included): letters mixed with digits
+#: ("AX-17", "B52") or two capitals or more ("NATO").
+_CODE = re.compile(r"\b(?=[\w-]*\d)(?=[\w-]*[A-Za-z])\w[\w-]*\w\b|\b[A-Z]{2,}\b")
 #: Month and weekday names: a date's words that are not numbers.
-_CALENDAR = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-                       r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
+_CALENDAR = re.compile(r"\b(?:" + "|".join([m.capitalize() for m in MONTHS] + list(WEEKDAYS)) + r")\b")
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ def claims(sentence: str) -> list[str]:
     (in digits or a number word), every month or weekday, every capitalised name."""
     out: list[str] = [m.group() for m in _NUMBER.finditer(sentence)]
     out += [m.group() for m in _CALENDAR.finditer(sentence)]
+    out += [m.group() for m in _CODE.finditer(sentence)]
     for span in candidates(sentence, "entity", set()):
         if span.start == 0 and " " not in span.text:
             continue  # a lone capitalised first word is how every sentence starts, not a name
@@ -92,12 +95,12 @@ def states(passage: str, claim: str) -> bool:
     """Whether the passage states the claim: each of its words appears there (case, possessives and thousands
     separators aside; a number word and its digits are the same number)."""
     words = _words(passage)
-    return all(w in words for w in _words(claim) if w not in STOP)
+    return all(w in words for w in _words(claim) if w not in STOP_WORDS)
 
 
 def _words(text: str) -> set[str]:
     """The text's words normalised as claims are compared: lower case, no possessive, numbers as digits."""
-    out = {_NUMBER_WORDS.get(w, w) for w in (re.sub(r"'s$", "", norm(w)) for w in WORD.findall(_NUMBER.sub(" ", text)))}
+    out = {_NUMBER_WORDS.get(w, w) for w in (POSSESSIVE.sub("", norm(w)) for w in WORD.findall(_NUMBER.sub(" ", text)))}
     out.update(_number(m.group()) for m in _NUMBER.finditer(text))
     return out
 
@@ -156,7 +159,7 @@ class Verifier:
             best = index.tokens.best(np.asarray(tokens, dtype=np.float32), np.asarray(ev.rows, dtype=np.int64))
             pair = np.maximum(best, np.concatenate([best[:, :1], best[:, :-1]], axis=1))  # the first is read alone
             return [float(x) for x in pair.mean(axis=0)]
-        words = [w for w in _words(text) if w not in STOP]
+        words = [w for w in _words(text) if w not in STOP_WORDS]
         return [sum(w in _words(" ".join(_window(ev, i))) for w in words) / max(len(words), 1)
                 for i in range(len(ev.sentence_texts))]
 

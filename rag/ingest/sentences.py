@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import re
 
+from rag.vocabulary import ABBREVIATIONS
+
 # A boundary: terminal punctuation (plus closing quotes/brackets), whitespace, then something
 # that can open a sentence. Abbreviations are filtered afterwards.
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _PARAGRAPH = re.compile(r"\n\s*\n")
-#: A news dateline such as "Seoul, South Korea (AP) — " opening an article: a byline, not content.
+#: A news dateline such as "Tarnby, Velkaria (AP) — " opening an article: a byline, not content.
 #: Only capitalised place words may precede the agency, so a sentence that merely cites one is untouched.
 DATELINE = re.compile(r"[A-Z][\w.'’-]*(?:,? [A-Z][\w.'’-]*){0,5},? ?\([A-Za-z][\w .&-]{0,20}\)\s*[—–-]+\s*")
-_ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st mt ft vs etc e.g i.e u.s u.k u.n gen col lt sgt capt gov sen rep "
-    "jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co corp fig al approx dept est".split()
-)
 
 
 def paragraph_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -88,7 +86,7 @@ def _is_abbreviation(text: str, sent_start: int, dot: int) -> bool:
     word = text[word_start:dot].lower().lstrip("(\"'“‘")
     if word == "no":  # "No. 5" is an abbreviation, a bare "No." answer is a sentence
         return text[dot + 1 : dot + 3].strip()[:1].isdigit()
-    if word in _ABBREVIATIONS:
+    if word in ABBREVIATIONS:
         return True
     # Initials such as "J." or "U.S." (a single letter before the dot).
     return (len(word) == 1 and word.isalpha()) or bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))

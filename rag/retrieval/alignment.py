@@ -17,9 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rag.vocabulary import BM25_STOP_WORDS
+
 if TYPE_CHECKING:
     import numpy as np
 
+# A word piece with a letter or digit: punctuation pieces carry no content.
 _WORDLIKE = re.compile(r"\w")
 
 
@@ -29,9 +32,8 @@ def content_mask(pieces: Sequence[str], specials: frozenset[str] = frozenset()) 
     Falls back to every non-special piece when none qualifies (a question of stopwords only).
     """
     import numpy as np
-    from bm25s.stopwords import STOPWORDS_EN
 
-    stop = frozenset(STOPWORDS_EN)  # the words BM25 ignores: the question's terms are the same for both
+    stop = frozenset(BM25_STOP_WORDS)  # the words BM25 ignores: the question's terms are the same for both
     real = np.array([p not in specials for p in pieces], dtype=bool)
     keep = real & np.array([bool(_WORDLIKE.search(p)) and p.lower() not in stop for p in pieces], dtype=bool)
     return keep if keep.any() else real

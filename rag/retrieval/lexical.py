@@ -1,9 +1,11 @@
-"""BM25 (``bm25s``) over any list of texts, with English stemming and stopwords."""
+"""BM25 (``bm25s``) over any list of texts, with English stemming and stopwords (``rag.vocabulary.BM25_STOP_WORDS``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+from rag.vocabulary import BM25_STOP_WORDS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -26,7 +28,8 @@ class BM25Index:
         self._incidence: Any = None
         self._idf: Any = None
         if texts:
-            tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=self._stemmer, show_progress=False)
+            tokens = bm25s.tokenize(list(texts), stopwords=list(BM25_STOP_WORDS), stemmer=self._stemmer,
+                                    show_progress=False)
             self._bm25.index(tokens, show_progress=False)
             if keep_terms:
                 self._keep_terms(tokens.ids, tokens.vocab)
@@ -75,8 +78,8 @@ class BM25Index:
         """The stemmed, stopword-free terms BM25 scores a question by."""
         import bm25s
 
-        tokens = bm25s.tokenize([question], stopwords="en", stemmer=self._stemmer, show_progress=False,
-                                return_ids=False)
+        tokens = bm25s.tokenize([question], stopwords=list(BM25_STOP_WORDS), stemmer=self._stemmer,
+                                show_progress=False, return_ids=False)
         return list(tokens[0]) if tokens else []
 
     def scores(self, question: str) -> np.ndarray:

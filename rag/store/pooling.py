@@ -4,7 +4,7 @@ The model's own chunk vector is the mean of its token vectors over the chunk. A 
 over the sentence's tokens, so the mean of a chunk's sentence vectors weighted by their lengths approximates the
 chunk's vector without a second pass of the model over the same text (it loses only the attention across sentence
 boundaries). Embedding the chunks was half of ingest time; with the shipped retrieval stack the pooled vectors
-rank as well (measured in eval/README.md, "Chunk vectors pooled from sentences").
+rank as well (docs/evaluation.md, "What was tried").
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import re
 import httpx
 import pytest
 
-from tests.integration.conftest import Server
+from tests.integration.server import Server
 
 pytestmark = pytest.mark.integration
 
@@ -49,10 +49,12 @@ def test_ask_returns_the_cli_json_shape(client: httpx.Client) -> None:
     assert r.status_code == 200, r.text
     d = r.json()
     assert set(d) == {"question", "answer", "short_answer", "short_answer_confidence", "abstained", "citations",
-                      "timings_ms"}
+                      "timings_ms", "answerer", "fallback", "flagged", "dropped_sentences"}
+    assert d["answerer"] == "extractive" and d["fallback"] is None and d["flagged"] == []
     assert not d["abstained"] and "75th founding anniversary" in d["answer"]
     c = d["citations"][0]
-    assert set(c) == {"n", "doc_id", "title", "chunk_id", "text", "start", "end", "score"}
+    assert set(c) == {"n", "doc_id", "title", "chunk_id", "text", "start", "end", "score", "verified", "support"}
+    assert c["verified"] is True and c["support"] is None  # a verbatim quote
     assert c["doc_id"] == SEED and f"[{c['n']}]" in d["answer"]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.conftest import start_server, stop, wait_for
+from tests.integration.server import start_server, stop, wait_for
 
 pytestmark = pytest.mark.integration
 

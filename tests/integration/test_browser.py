@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.conftest import Server
+from tests.integration.server import Server
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 

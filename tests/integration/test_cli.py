@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SEEDS
+from tests.paths import ROOT, SEEDS
 
 pytestmark = pytest.mark.integration
 BIN = Path(sys.executable).parent
@@ -30,7 +30,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(SEEDS / "000_d024cab3850fab44.txt", folder)
     (folder / "bees.md").write_text(
         "# Honey bees\n\nHoney bees communicate the location of flowers with a waggle dance. "
-        "A colony can hold 60,000 workers in summer. The queen lays up to 2,000 eggs a day.\n"
+        "A colony can hold 60,000 workers in summer. The queen lays up to 2,500 eggs a day.\n"
     )
     return folder
 
@@ -52,13 +52,13 @@ def test_ask_json_cites_the_seed(index: Path) -> None:
     assert "75th founding anniversary" in data["answer"]
     assert data["citations"][0]["doc_id"] == "000_d024cab3850fab44"
     cite = data["citations"][0]
-    assert set(cite) == {"n", "doc_id", "title", "chunk_id", "text", "start", "end", "score"}
+    assert set(cite) == {"n", "doc_id", "title", "chunk_id", "text", "start", "end", "score", "verified", "support"}
     source = (SEEDS / "000_d024cab3850fab44.txt").read_text()
     assert any(source[c["start"] : c["end"]] == c["text"] for c in data["citations"])
 
 
 @pytest.mark.parametrize(("question", "first_line", "confidence"), [
-    ("How many eggs does the queen lay a day?", "Short answer: 2,000", "high"),  # the sentence's only number
+    ("How many eggs does the queen lay a day?", "Short answer: 2,500", "high"),  # the sentence's only number
     # picked among the sentence's names: --json has it, a person reading the terminal gets the cited sentence
     ("Who led the Chinese delegation?", "China’s Vice Premier Liu Guozhong led the Chinese delegation", "low"),
 ])

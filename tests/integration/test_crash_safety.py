@@ -15,7 +15,7 @@ import pytest
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from rag.store.generations import current_generation, load_snapshot
-from tests.conftest import ROOT, SEEDS
+from tests.paths import ROOT, SEEDS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 RAG = str(Path(sys.executable).parent / "rag")

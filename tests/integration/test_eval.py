@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SHARED_DATA
+from tests.paths import ROOT, SHARED_DATA
 
 pytestmark = pytest.mark.integration
 RAG = Path(sys.executable).parent / "rag"

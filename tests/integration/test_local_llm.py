@@ -4,10 +4,8 @@ through ``ask --llm`` and ``rag serve``, behind the evidence gate and the citati
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,12 +13,13 @@ import httpx
 import pytest
 from openai import OpenAI
 
-from tests.integration.conftest import ROOT, free_port, start_server, stop, wait_for
+from tests.integration.llm_server import LLMProcess, clean_env, local_llm_missing
+from tests.integration.server import RAG, start_server, stop, wait_for
+from tests.paths import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.llm]
 
-RAG = Path(sys.executable).parent / "rag"
-ASK = Path(sys.executable).parent / "ask"
+ASK = RAG.parent / "ask"
 #: Seed questions of several kinds. Temperature is 0, but the prompt's fence is random per request, so a reply
 #: can differ from one run to the next: the assertions hold for any reply.
 QUESTIONS = (
@@ -34,49 +33,9 @@ QUESTIONS = (
 )
 
 
-def _installed() -> str | None:
-    from rag.errors import ModelUnavailable
-    from rag.models.local_llm import local_model_path
-
-    try:
-        import xllamacpp  # noqa: F401
-
-        local_model_path()
-    except (ImportError, ModelUnavailable) as e:
-        return str(e)
-    return None
-
-
-missing = _installed()
+missing = local_llm_missing()
 if missing:
     pytest.skip(f"the local LLM is not installed ({missing}); run `make install-llm`", allow_module_level=True)
-
-
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-
-
-class LLMProcess:
-    """``rag llm serve`` in its own process, so a test can read its /metrics or kill it."""
-
-    def __init__(self, log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        with log.open("wb") as out:
-            self.proc = subprocess.Popen([str(RAG), "llm", "serve", "--port", str(self.port)], cwd=ROOT, env=_env(),
-                                         stdout=out, stderr=subprocess.STDOUT)
-        wait_for(self.url, self.proc, log, "/health", timeout=120)
-
-    def completions(self) -> float:
-        """Prompt tokens the server has read: it grows with every completion (a cached prompt still reads one)."""
-        text = httpx.get(f"{self.url}/metrics", timeout=10).text
-        m = re.search(r"^llamacpp:prompt_tokens_total\s+(\S+)", text, re.MULTILINE)
-        assert m, text
-        return float(m.group(1))
-
-    def kill(self) -> None:
-        self.proc.kill()
-        self.proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +67,7 @@ def _verified(answer: dict[str, object]) -> bool:
 
 def test_ask_llm_starts_the_bundled_model_and_answers_with_verified_citations(seed_index: Path) -> None:
     out = subprocess.run([str(ASK), "--llm", "--json", "--index-dir", str(seed_index), QUESTIONS[0]], cwd=ROOT,
-                         env=_env(), capture_output=True, text=True, timeout=300)
+                         env=clean_env(), capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     d = json.loads(out.stdout)
     assert d["answerer"] == "llm" and d["fallback"] is None and d["citations"] and _verified(d)

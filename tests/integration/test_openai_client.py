@@ -7,7 +7,7 @@ import pytest
 from openai import OpenAI
 from openai.types.chat import ChatCompletionMessageParam
 
-from tests.integration.conftest import Server
+from tests.integration.server import Server
 
 pytestmark = pytest.mark.integration
 

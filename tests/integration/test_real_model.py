@@ -8,7 +8,7 @@ from rag.ingest.loaders import load_paths, load_qa_jsonl
 from rag.models.embedding import SentenceTransformerEmbedder
 from rag.settings import BUNDLED_MODEL_SHA256, Settings
 from rag.store.encoding import make_chunker
-from tests.conftest import SEEDS, SHARED_DATA
+from tests.paths import SEEDS, SHARED_DATA
 
 pytestmark = pytest.mark.integration
 

@@ -10,9 +10,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from tests.conftest import plain_article
 from tests.fakes import HashEmbedder
-from tests.unit.test_indexing import BREAD, ROCKETS
+from tests.texts import BREAD, ROCKETS, plain_article
 
 
 @pytest.fixture

@@ -11,11 +11,8 @@ from rag.pipeline import Pipeline
 from rag.retrieval.alignment import TokenStore, content_mask
 from rag.settings import Settings
 from rag.store.generations import current_generation, load_snapshot
-from tests.conftest import plain_article
 from tests.fakes import HashEmbedder, HashTokenEmbedder
-
-CATS = "Cats sleep for sixteen hours a day. They hunt mice at night. Their whiskers sense air currents."
-ROCKETS = "The rocket launched from Florida in March. It carried four astronauts. The mission lasted ten days."
+from tests.texts import CATS, ROCKETS, plain_article
 
 
 def unit_rows(rng: np.random.Generator, n: int, d: int = 8) -> np.ndarray:
@@ -58,9 +55,9 @@ def test_token_store_round_trips_rows_as_float16() -> None:
 
 
 def test_content_pieces_skip_specials_stopwords_and_punctuation() -> None:
-    pieces = ["[CLS]", "when", "was", "the", "plast", "##ome", "discovered", "?", "[SEP]"]
+    pieces = ["[CLS]", "when", "was", "the", "zor", "##blax", "planted", "?", "[SEP]"]
     keep = content_mask(pieces, frozenset({"[CLS]", "[SEP]"}))
-    assert [p for p, k in zip(pieces, keep, strict=True) if k] == ["when", "plast", "##ome", "discovered"]
+    assert [p for p, k in zip(pieces, keep, strict=True) if k] == ["when", "zor", "##blax", "planted"]
     # only stopwords: every real piece rather than nothing
     assert content_mask(["[CLS]", "is", "it", "[SEP]"], frozenset({"[CLS]", "[SEP]"})).tolist() == [
         False, True, True, False]

@@ -48,7 +48,7 @@ def test_strings_and_booleans_are_not_coerced(client: TestClient, path: str, bod
 @pytest.mark.parametrize("body", ['{"question": "astronauts?", "k": 2}', '{"question": "astronauts?", "k": 2.0}'])
 def test_json_numbers_still_work(client: TestClient, body: str) -> None:
     r = client.post("/ask", content=body.encode(), headers=JSON)
-    assert r.status_code == 200 and len(r.json()["citations"]) <= 2
+    assert r.status_code == 200 and [c["doc_id"] for c in r.json()["citations"]] == ["rockets"]
 
 
 @pytest.mark.parametrize(
@@ -88,8 +88,8 @@ def test_the_shared_text_type() -> None:
 
 def test_search_query_is_unicode(client: TestClient) -> None:
     # A query string cannot carry a lone surrogate (bad UTF-8 decodes to U+FFFD); it must not be a 500 either.
-    assert client.get("/search?q=%ED%A0%80%20sourdough").status_code == 200
-    assert client.get("/search", params={"q": "sourdough", "k": 2}).status_code == 200
+    for r in (client.get("/search?q=%ED%A0%80%20sourdough"), client.get("/search", params={"q": "sourdough", "k": 2})):
+        assert r.status_code == 200 and [h["doc_id"] for h in r.json()["hits"]] == ["bread", "rockets"]
 
 
 @pytest.mark.parametrize("path", ["/chat", "/v1/chat/completions"])

@@ -11,11 +11,10 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from tests.conftest import plain_article
+from tests.fake_llm import FakeLLM
 from tests.fakes import HashEmbedder
-from tests.unit.test_api_routes import events
-from tests.unit.test_indexing import BREAD, ROCKETS
-from tests.unit.test_llm import FakeLLM
+from tests.sse import events
+from tests.texts import BREAD, ROCKETS, plain_article
 
 REPLY = "It carried four astronauts [1]."
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.routes.openai_compat import usage
 from rag.ingest.chunking import get_encoding
-from tests.unit.test_api_routes import events
+from tests.sse import events
 
 QUESTION = "How many astronauts did the rocket carry?"
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": QUESTION}]
@@ -71,9 +71,12 @@ def test_usage_counts_the_text_in_and_out(client: TestClient) -> None:
 
 
 def test_usage_takes_special_token_text_as_plain_text(client: TestClient) -> None:
-    msgs = [{"role": "user", "content": "What is <|endoftext|> in rockets?"}]
-    r = client.post("/v1/chat/completions", json={"messages": msgs})
-    assert r.status_code == 200 and r.json()["usage"]["prompt_tokens"] > 5
+    text = "What is <|endoftext|> in rockets?"
+    r = client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": text}]})
+    enc = get_encoding()
+    as_text, as_special = len(enc.encode_ordinary(text)), len(enc.encode(text, allowed_special="all"))
+    assert as_text != as_special  # the two readings differ, so the count tells which one was used
+    assert r.status_code == 200 and r.json()["usage"]["prompt_tokens"] == as_text
 
 
 def test_include_usage_ends_the_stream_with_a_usage_chunk(client: TestClient) -> None:

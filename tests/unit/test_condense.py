@@ -10,13 +10,15 @@ from rag.conversation.condense import (
     condense_offline,
     content_words,
     is_follow_up,
+    last_user_message,
     mentioned,
     own_names,
+    own_words,
 )
 from rag.errors import LLMError
 
-PARADE = "What was the purpose of the parade?"
-CHINA = "Why is China concerned about a Russia-North Korea arms deal?"
+REGATTA = "What was the purpose of the regatta?"
+FERRY = "Why is Velkaria worried about a Tarnby-Ostrel ferry deal?"
 
 
 def conv(*users: str) -> list[Turn]:
@@ -29,25 +31,27 @@ def conv(*users: str) -> list[Turn]:
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
-        ("And who led the Chinese delegation?", True),
-        ("What about Putin?", True),
-        ("Where did he watch it from?", True),
+        ("And who led the Danish crew?", True),
+        ("What about Orla?", True),
+        ("Okay, and the year?", True),
+        ("Where did she watch it from?", True),
         ("Why?", True),
-        ("Why is China concerned about a Russia-North Korea arms deal?", False),
-        ("Which military units marched in the Pyongyang parade last year?", False),
+        (FERRY, False),
+        ("Which rowing clubs raced in the Tarnby regatta last year?", False),
         ("Which year?", True),
-        ("What is the population?", True),
+        ("How big is it?", True),
+        ("Tell me more, please.", True),
         ("Who else was there?", True),
         ("Who was there in 1900?", True),  # "there" is a place, and nothing named comes before it
         ("Who was there at the very start of it all?", True),
         # short, but whole: carrying the earlier topic in would pull the answer back to it
-        ("Who led the Chinese delegation?", False),
-        ("What is the capital of France?", False),
-        ("Who is Putin?", False),
+        ("Who led the Danish crew?", False),
+        ("What is the capital of Velkaria?", False),
+        ("Who is Orla Brix?", False),
         # the pronoun's antecedent is in the question, or "there" points at nothing
-        ("What does Kim consider vital to his survival?", False),
-        ("Is there a potential meeting between Kim Jong Un and Vladimir Putin?", False),
-        ("How many people died there during the long siege?", True),
+        ("What does Orla owe to her coach?", False),
+        ("Is there a ferry between Tarnby and Ostrel on Sundays?", False),
+        ("How many people drowned there during the great flood?", True),
     ],
 )
 def test_is_follow_up(question: str, expected: bool) -> None:
@@ -55,46 +59,47 @@ def test_is_follow_up(question: str, expected: bool) -> None:
 
 
 def test_single_question_is_unchanged() -> None:
-    assert condense([Turn("user", f"  {PARADE} ")]) == PARADE
+    assert condense([Turn("user", f"  {REGATTA} ")]) == REGATTA
 
 
 def test_and_who_carries_the_topic_of_the_previous_question() -> None:
-    q = condense(conv(PARADE, "And who led the Chinese delegation?"))
-    assert q.endswith("Who led the Chinese delegation?") and "parade" in q and not q.lower().startswith("and")
+    assert condense(conv(REGATTA, "And who led the Danish crew?")) == "purpose regatta: Who led the Danish crew?"
 
 
 def test_what_about_replaces_the_earlier_focus() -> None:
-    q = condense(conv(CHINA, "And what about Putin?"))
-    assert "Putin" in q and "arms" in q and "deal" in q and "China" not in q
+    # the whole lead goes ("And what about", not just "And"); the topic after the last preposition stays
+    assert condense(conv(FERRY, "And what about Orla?")) == "Tarnby-Ostrel ferry deal: Orla?"
 
 
 def test_pronoun_follow_up_keeps_the_names() -> None:
-    q = condense(conv("Who is Kim Jong Un?", "Where did he watch the parade from?"))
-    assert "Kim Jong Un" in q and q.endswith("Where did he watch the parade from?")
+    q = condense(conv("Who is Orla Brix?", "Where did she watch the regatta from?"))
+    assert q == "Orla Brix: Where did she watch the regatta from?"
 
 
 def test_standalone_question_after_others_is_left_alone() -> None:
-    assert condense(conv(PARADE, CHINA)) == CHINA
+    assert condense(conv(REGATTA, FERRY)) == FERRY
 
 
 def test_chains_of_follow_ups_keep_the_original_topic() -> None:
-    q = condense_offline(conv(PARADE, "And who led the Chinese delegation?", "Who else was there?"))
-    assert "parade" in q.lower()
+    q = condense_offline(conv(REGATTA, "And who led the Danish crew?", "Who else was there?"))
+    assert q == "purpose regatta led Danish crew: Who else was there?"
 
 
 def test_assistant_and_system_turns_do_not_leak_into_the_question() -> None:
     turns = [
         Turn("system", "Be terse, Xylophone."),
-        Turn("user", PARADE),
+        Turn("user", REGATTA),
         Turn("assistant", "Zebra zebra zebra."),
         Turn("user", "And who came?"),
     ]
-    q = condense(turns)
-    assert "Zebra" not in q and "Xylophone" not in q
+    assert condense(turns) == "purpose regatta: Who came?"
+    assert last_user_message(turns) == "And who came?" and last_user_message([Turn("assistant", "Hi")]) == ""
 
 
 def test_content_words_drop_stopwords_and_duplicates() -> None:
-    assert content_words("What was the purpose of the parade, the parade?") == ["purpose", "parade"]
+    assert content_words("What was the purpose of the regatta, the regatta?") == ["purpose", "regatta"]
+    assert own_words("Where did she watch the regatta from?") == ["watch", "regatta"]  # no pronoun
+    assert own_words("And what about the ferries?") == ["ferries"]  # no lead
 
 
 class FakeClient:
@@ -110,36 +115,42 @@ class FakeClient:
 
 
 def test_llm_rewrites_when_configured() -> None:
-    client = FakeClient('"Who led the Chinese delegation to the parade?"')
-    q = condense(conv(PARADE, "And who led it?"), client)  # type: ignore[arg-type]
-    assert q == "Who led the Chinese delegation to the parade?"
+    client = FakeClient('"Who led the Danish crew at the regatta?"')
+    q = condense(conv(REGATTA, "And who led it?"), client)  # type: ignore[arg-type]
+    assert q == "Who led the Danish crew at the regatta?"
     assert "user: And who led it?" in client.calls[0][1]["content"]
 
 
 def test_llm_failure_falls_back_to_the_offline_rule() -> None:
-    q = condense(conv(PARADE, "And who led the Chinese delegation?"), FakeClient())  # type: ignore[arg-type]
-    assert "parade" in q
+    q = condense(conv(REGATTA, "And who led the Danish crew?"), FakeClient())  # type: ignore[arg-type]
+    assert q == "purpose regatta: Who led the Danish crew?"
 
 
 def test_llm_not_called_for_a_first_question() -> None:
     client = FakeClient("nope")
-    assert condense([Turn("user", PARADE)], client) == PARADE  # type: ignore[arg-type]
+    assert condense([Turn("user", REGATTA)], client) == REGATTA  # type: ignore[arg-type]
     assert not client.calls
 
 
+def test_at_most_ten_context_words_are_carried() -> None:
+    long = "Which rowing clubs from Tarnby, Ostrel, Brastow, Skarholm, Velka and Quenville raced in the autumn regatta?"
+    assert condense(conv(long, "And who won?")) == (
+        "rowing clubs Tarnby Ostrel Brastow Skarholm Velka Quenville raced autumn: Who won?")
+
+
 def test_what_about_without_a_topic_phrase_drops_the_earlier_name() -> None:
-    q = condense(conv("Who led the Chinese delegation?", "What about Russia?"))
-    assert q == "led delegation: Russia?"
+    q = condense(conv("Who led the Danish crew?", "What about Ostrel?"))
+    assert q == "led crew: Ostrel?"
 
 
 def test_a_standalone_question_after_another_topic_is_left_alone() -> None:
-    assert condense(conv(CHINA, "Who led the Chinese delegation?")) == "Who led the Chinese delegation?"
+    assert condense(conv(FERRY, "Who led the Danish crew?")) == "Who led the Danish crew?"
 
 
 def test_own_names_and_mentions() -> None:
-    assert own_names("And what is the capital of France?") == ["France"]
-    assert own_names("What did Xi say in 2023?") == ["Xi", "2023"]
-    assert own_names("Where was that summit held?") == [] and own_names("And when?") == []
-    assert mentioned(["Russia"], "a Russian delegation") == 1 and mentioned(["China"], "China’s premier") == 1
+    assert own_names("And what is the capital of Velkaria?") == ["Velkaria"]
+    assert own_names("What did Orla say in 2023?") == ["Orla", "2023"]
+    assert own_names("Where was that race held?") == [] and own_names("And when?") == []
+    assert mentioned(["Velkaria"], "a Velkarian crew") == 1 and mentioned(["Velka"], "Velka’s mayor") == 1
     assert mentioned(["UN"], "under the United Nations") == 0 and mentioned(["UN"], "the UN said") == 1
-    assert mentioned(["France", "2023"], "The rocket launched from Florida in 2023.") == 1
+    assert mentioned(["Velkaria", "2023"], "The ferry sailed from Ostrel in 2023.") == 1

@@ -8,8 +8,8 @@ import pytest
 
 from eval import datasets
 from eval.datasets import DatasetNotFound
-from tests.conftest import SEEDS
-from tests.unit.test_eval_fixtures import faq_dataset, qa_dataset, write_qa_jsonl
+from tests.eval_data import faq_dataset, qa_dataset, write_qa_jsonl
+from tests.paths import SEEDS
 
 
 def test_qa_jsonl_keeps_every_gold_and_skips_questions_without_answers(tmp_path: Path) -> None:

@@ -14,8 +14,8 @@ from eval.harness import LeakageError, check_leakage, with_faq_section
 from rag.ingest.chunking import faq_spans
 from rag.settings import Settings
 from rag.types import Chunk, FaqPair
+from tests.eval_data import faq_dataset, qa_dataset
 from tests.fakes import HashEmbedder
-from tests.unit.test_eval_fixtures import faq_dataset, qa_dataset
 
 
 def chunk(text: str, kind: str = "body", doc_id: str = "seals", cid: int = 0) -> Chunk:
@@ -65,10 +65,10 @@ def test_run_indexes_bodies_only_and_asks_every_question(tmp_path: Path, setting
     ds = faq_dataset()
     emb = HashEmbedder()
     result = harness.run(ds, settings, k=2, embedder=emb, progress=False)
-    assert result.leakage.passed and result.chunks >= 1
+    assert result.leakage.passed and result.chunks == 1  # the short seal body is one chunk of these settings
     assert [a.question.qid for a in result.asked] == ["seals#0", "seals#1"]
     for a in result.asked:
-        assert len(a.answer.hits) <= 2 and a.latency_ms > 0
+        assert len(a.answer.hits) == 1 and a.latency_ms > 0  # k=2, but there is one chunk to find
         assert all(h.chunk.kind == "body" for h in a.ranking)
         assert [h.chunk.chunk_id for h in a.ranking[:2]] == [h.chunk.chunk_id for h in a.answer.hits]
     assert isinstance(result.embedder, CachingEmbedder)

@@ -1,4 +1,4 @@
-"""Report files: summary.json in the issue's shape, questions.jsonl, report.md and the PNG."""
+"""Report files: summary.json with its documented keys, questions.jsonl, report.md and the PNG."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 from eval.report import write_all
 from eval.runner import evaluate
 from rag.settings import Settings
+from tests.eval_data import qa_dataset
 from tests.fakes import HashEmbedder
-from tests.unit.test_eval_fixtures import qa_dataset
 
 METRICS = {"answer_hit@3", "doc_hit@3", "mrr@3", "evidence_hit@3", "evidence_mrr@3", "evidence_in_top3",
            "first_sentence_contains", "exact_match", "f1", "contains_answer", "rouge_l",

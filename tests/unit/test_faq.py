@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from rag.ingest.faq import ArticleSplit, is_question, parse_faq, split_article
 from rag.types import FaqPair
-
-SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_d024cab3850fab44.txt"
+from tests.paths import SEED
 
 SEED_PAIRS = [
     FaqPair(

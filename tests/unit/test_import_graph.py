@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.paths import ROOT
+
 PACKAGES = ("rag", "api", "eval")
 
 
@@ -14,9 +15,9 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def import_graph() -> dict[str, set[str]]:
+def import_graph(packages: tuple[str, ...] = PACKAGES) -> dict[str, set[str]]:
     """Module -> the project modules it imports anywhere in its body (lazy imports inside functions too)."""
-    files = {_module_name(p): p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")}
+    files = {_module_name(p): p for pkg in packages for p in (ROOT / pkg).rglob("*.py")}
     graph: dict[str, set[str]] = {}
     for name, path in files.items():
         deps: set[str] = set()
@@ -85,6 +86,15 @@ def test_the_library_never_imports_its_front_ends() -> None:
 
 def test_no_import_cycles() -> None:
     assert cycles(import_graph()) == []
+
+
+def test_tests_import_support_modules_never_other_tests_or_conftests() -> None:
+    """Shared texts, fakes and helpers live in plain modules (tests/texts.py, tests/fakes.py, ...), so running or
+    moving one test file never depends on another; conftests hold fixtures only and pytest finds them itself."""
+    graph = import_graph(("tests",))
+    shared = {m: sorted(d for d in deps if d.rpartition(".")[2].startswith("test_") or d.endswith("conftest"))
+              for m, deps in graph.items()}
+    assert {m: d for m, d in shared.items() if d} == {}
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:

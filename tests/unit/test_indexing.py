@@ -9,12 +9,8 @@ from rag.errors import DocumentNotFound, DuplicateDocument, IndexMismatch, Index
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from rag.store.generations import current_generation, load_snapshot, read_manifest
-from tests.conftest import plain_article
 from tests.fakes import HashEmbedder
-
-CATS = "Cats sleep for sixteen hours a day. They hunt mice at night. Their whiskers sense air currents."
-ROCKETS = "The rocket launched from Florida in March. It carried four astronauts. The mission lasted ten days."
-BREAD = "Sourdough bread needs a starter culture. The dough rises overnight. Bake it at high heat."
+from tests.texts import BREAD, CATS, ROCKETS, plain_article
 
 
 def build(settings: Settings, emb: HashEmbedder, **docs: str) -> Pipeline:
@@ -115,7 +111,8 @@ def test_index_built_with_other_settings_is_refused(settings: Settings, fake_emb
         Pipeline(other, fake_embedder).answer("How many hours a day do cats sleep?")
     # --rebuild fixes it.
     Pipeline(other, fake_embedder).update(upsert=[plain_article("cats", CATS)], rebuild=True)
-    assert Pipeline(other, fake_embedder).answer("How many hours a day do cats sleep?").citations
+    ans = Pipeline(other, fake_embedder).answer("How many hours a day do cats sleep?")
+    assert [c.text for c in ans.citations] == ["Cats sleep for sixteen hours a day."]
 
 
 def test_other_model_is_refused(settings: Settings) -> None:

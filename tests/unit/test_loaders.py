@@ -22,9 +22,7 @@ from rag.ingest.loaders import (
     shorten,
 )
 from rag.types import FaqPair
-
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
-SEED = SEEDS / "000_d024cab3850fab44.txt"
+from tests.paths import SEED, SEEDS
 
 
 def _write(path: Path, content: str | bytes) -> Path:
@@ -243,8 +241,8 @@ def test_html_title_falls_back_to_h1() -> None:
 
 
 RECORDS = [
-    {"id": "Super_Bowl_50", "title": "Super Bowl 50", "text": "The Panthers scored.\n\nThen they lost.",
-     "qa": [{"question": "Who scored?", "answers": ["The Panthers", "Panthers"]}]},
+    {"id": "Harbour_Regatta_12", "title": "Harbour Regatta 12", "text": "The Otters scored.\n\nThen they lost.",
+     "qa": [{"question": "Who scored?", "answers": ["The Otters", "Otters"]}]},
     {"id": 7, "text": "No title here. Second sentence.", "qa": []},
 ]
 
@@ -256,11 +254,11 @@ def _jsonl(tmp_path: Path, lines: list[str]) -> Path:
 def test_jsonl_records_become_articles(tmp_path: Path) -> None:
     path = _jsonl(tmp_path, [json.dumps(RECORDS[0]), "", json.dumps(RECORDS[1])])
     first, second = load_path(path)
-    assert (first.doc_id, second.doc_id) == ("squad.dev:Super_Bowl_50", "squad.dev:7")
-    assert first.title == "Super Bowl 50" and second.title == "No title here."
-    assert first.text == "The Panthers scored.\n\nThen they lost."
+    assert (first.doc_id, second.doc_id) == ("squad.dev:Harbour_Regatta_12", "squad.dev:7")
+    assert first.title == "Harbour Regatta 12" and second.title == "No title here."
+    assert first.text == "The Otters scored.\n\nThen they lost."
     assert (first.body_start, first.body_end) == (0, len(first.text))
-    assert first.faq == (FaqPair("Who scored?", "The Panthers"),) and first.faq_start is None
+    assert first.faq == (FaqPair("Who scored?", "The Otters"),) and first.faq_start is None
     canonical = json.dumps(RECORDS[0], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     assert first.sha256 == hashlib.sha256(canonical.encode()).hexdigest() != second.sha256
 
@@ -268,8 +266,8 @@ def test_jsonl_records_become_articles(tmp_path: Path) -> None:
 def test_load_qa_jsonl_keeps_every_gold_answer(tmp_path: Path) -> None:
     path = _jsonl(tmp_path, [json.dumps(r) for r in RECORDS])
     (article, qa), (_, no_qa) = load_qa_jsonl(path)
-    assert article.doc_id == "squad.dev:Super_Bowl_50"
-    assert qa == [("Who scored?", ["The Panthers", "Panthers"])]
+    assert article.doc_id == "squad.dev:Harbour_Regatta_12"
+    assert qa == [("Who scored?", ["The Otters", "Otters"])]
     assert no_qa == []
 
 
@@ -288,7 +286,7 @@ def test_jsonl_in_a_folder_uses_its_relative_id(tmp_path: Path) -> None:
         ('{"id": "a"}', "invalid 'text'"),
         ('{"id": "a", "text": "x", "qa": {}}', "'qa' must be a list"),
         ('{"id": "a", "text": "x", "qa": [{"question": "q", "answers": [1]}]}', "'answers' list"),
-        (json.dumps(RECORDS[0]), "duplicate id 'Super_Bowl_50'"),
+        (json.dumps(RECORDS[0]), "duplicate id 'Harbour_Regatta_12'"),
     ],
 )
 def test_malformed_jsonl_names_file_and_line(tmp_path: Path, bad: str, message: str) -> None:

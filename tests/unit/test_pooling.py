@@ -11,8 +11,8 @@ from rag.pipeline import Pipeline
 from rag.settings import Settings
 from rag.store.generations import Manifest, all_vectors, read_manifest
 from rag.store.pooling import pool
-from tests.conftest import plain_article
 from tests.fakes import HashEmbedder, HashTokenEmbedder
+from tests.texts import plain_article
 
 TEXT = ("The lighthouse at Brastow was built in 1874 by the harbour board. Its lamp burned whale oil until 1902. "
         "Keepers lived in the cottage beside it with their families. The tower is 31 metres tall. "

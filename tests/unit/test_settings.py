@@ -9,8 +9,7 @@ from pydantic import ValidationError
 
 from rag.settings import GROUP_OF, Settings
 from rag.settings_doc import render
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.paths import ROOT
 
 
 def test_flat_environment_variables_reach_their_group(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,11 +12,7 @@ from rag.pipeline import Pipeline
 from rag.settings import Settings
 from rag.types import Article
 from tests.fakes import HashEmbedder, HashTokenEmbedder
-
-HARBOUR = ("The harbour at Velmor opened in 1874. Its first pilot was Anna Krell, who guided 212 ships in her first "
-           "year. A storm closed the harbour for nine days in 1902.")
-ORCHARD = ("The Dunmere orchard grows forty kinds of pear. Picking starts in late August. The oldest tree was planted "
-           "by Tomas Vey.")
+from tests.texts import HARBOUR, ORCHARD
 
 
 def _article(doc_id: str, text: str) -> Article:
@@ -53,6 +49,7 @@ def test_claims_are_the_names_numbers_and_dates_a_sentence_states() -> None:
     assert claims("The harbour at Velmor opened in 1874 with 212 ships.") == ["1874", "212", "Velmor"]
     assert claims("Its first pilot was Anna Krell.") == ["Anna Krell"]
     assert claims("It rained.") == []
+    assert claims("KESTREL-9 opens the gate.") == ["9", "KESTREL-9"]  # a code is a claim, first word or not
 
 
 def test_a_claim_is_stated_by_its_words_with_number_words_as_digits() -> None:

@@ -1,4 +1,4 @@
-"""Tiny datasets shared by the eval unit tests (no model, no shared data; holds no tests itself)."""
+"""Tiny datasets for the eval unit tests, built from the shared invented texts (no model, no shared data)."""
 
 from __future__ import annotations
 
@@ -7,20 +7,7 @@ from pathlib import Path
 
 from eval.datasets import Dataset, from_faq_articles, from_qa_jsonl
 from rag.ingest.loaders import article_from_text
-
-CATS = ("Cats sleep for sixteen hours a day. They hunt mice at night in the barn. "
-        "Their whiskers sense air currents around them.")
-ROCKETS = ("The rocket launched from Florida in March. It carried four astronauts to the station. "
-           "The mission lasted ten days in orbit.")
-BREAD = "Sourdough bread needs a starter culture. The dough rises overnight. Bake it at high heat for an hour."
-
-FAQ_ARTICLE = (
-    "Harbour seals rest on sandbanks at low tide. Pups can swim within hours of birth. "
-    "Seals dive for fish in murky water using their whiskers.\n\n"
-    "Frequently Asked Questions (FAQ)\n\n"
-    "Where do harbour seals rest? They haul out on sandbanks whenever the tide is low. "
-    "How do seals find fish? Seals track fish through dark water with sensitive whiskers."
-)
+from tests.texts import BREAD, CATS, ROCKETS, SEALS_WITH_FAQ
 
 
 def write_qa_jsonl(path: Path) -> Path:
@@ -41,8 +28,10 @@ def write_qa_jsonl(path: Path) -> Path:
 
 
 def qa_dataset(tmp_path: Path) -> Dataset:
+    """The three articles of ``write_qa_jsonl`` as the dataset 'tiny' (five answerable questions)."""
     return from_qa_jsonl("tiny", write_qa_jsonl(tmp_path / "tiny.jsonl"))
 
 
 def faq_dataset() -> Dataset:
-    return from_faq_articles("seals", "memory", [article_from_text("seals", FAQ_ARTICLE)])
+    """One article that asks its own FAQ: the dataset 'seals' (two questions)."""
+    return from_faq_articles("seals", "memory", [article_from_text("seals", SEALS_WITH_FAQ)])
