@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.llm]
 RAG = Path(sys.executable).parent / "rag"

@@ -17,8 +17,8 @@ from eval.scoring import citation_scores as score_row
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from rag.types import Answer, Chunk, Citation, Flagged, Hit
-from tests.conftest import plain_article
 from tests.fakes import HashTokenEmbedder
+from tests.texts import plain_article
 
 #: Which passage sets support which sentence, for a judge that needs no model.
 TRUTH = {
