@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import os
 import sys
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from rag.errors import RagError
+
+if TYPE_CHECKING:
+    from rag.settings import Settings
 
 Dataset = Annotated[str | None, typer.Argument(
     help="seeds, xquad, fairytaleqa, a JSONL file in the shared format, or a folder of articles with FAQs.")]
@@ -29,6 +33,20 @@ Compare = Annotated[tuple[Path, Path] | None, typer.Option(
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Embed every text every time (production latency; slow).")]
 Progress = Annotated[bool | None, typer.Option(
     "--progress/--no-progress", help="Progress bar (default: on a terminal).")]
+
+
+class AnswererName(StrEnum):
+    """Who writes the answers in an eval run."""
+
+    extractive = "extractive"
+    llm = "llm"
+
+
+AnswererOpt = Annotated[AnswererName | None, typer.Option(
+    "--answerer", help="Who writes the answers (default: the settings'). llm: the bundled local model unless "
+    "RAG_LLM_BASE_URL is set.")]
+Sample = Annotated[int | None, typer.Option(
+    "--sample", min=1, help="Ask a fixed sample of N questions (seed 0, spread evenly over the articles).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -50,6 +68,8 @@ def eval_cmd(
     compare: Compare = None,
     no_cache: NoCache = False,
     progress: Progress = None,
+    answerer: AnswererOpt = None,
+    sample: Sample = None,
 ) -> None:
     """Score answer() against each article's own FAQ (or a QA dataset), leakage-free, with 95% CIs."""
     if compare is not None:
@@ -59,6 +79,9 @@ def eval_cmd(
         raise RagError("name a dataset (seeds, xquad, fairytaleqa or a path), or pass --compare A B")
     if with_faq and (check or write_baseline):
         raise RagError("--check and --write-baseline use the leakage-free run: drop --with-faq")
+    if (sample or answerer is AnswererName.llm) and (check or write_baseline):
+        raise RagError("--check and --write-baseline use the whole dataset and the extractive answerer: drop "
+                       "--sample and --answerer llm")
 
     # Idle OpenMP threads sleep instead of spinning: on a busy 2-core machine spinning made a run 5x slower.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -68,15 +91,19 @@ def eval_cmd(
     from rag.cli import load_settings
 
     ds = datasets.load(dataset, data_dir)
-    settings = load_settings()
+    if sample:
+        ds = datasets.sample(ds, sample)
+    settings = with_answerer(load_settings(), None if answerer is None else answerer.value)
     k = k or settings.search.top_k
     show = sys.stderr.isatty() if progress is None else progress
     baseline = gate.load_baseline(ds.name) if check else None  # fail before the slow part
     if not as_json:
         typer.echo(f"eval {ds.name}: {len(ds.articles)} articles, {len(ds.questions)} questions, k={k}"
-                   + (", FAQ indexed (upper bound)" if with_faq else ""), err=True)
+                   + (", FAQ indexed (upper bound)" if with_faq else "")
+                   + (", answers by the LLM" if settings.answers_with_llm else ""), err=True)
     summary, rows = evaluate(ds, settings, k=k, with_faq=with_faq, cache=not no_cache, progress=show)
-    out = out or datasets.REPO_ROOT / "eval" / "runs" / f"{ds.name}{'-with-faq' if with_faq else ''}-k{k}"
+    llm = "-llm" if settings.answers_with_llm else ""
+    out = out or datasets.REPO_ROOT / "eval" / "runs" / f"{ds.name}{'-with-faq' if with_faq else ''}-k{k}{llm}"
     write_all(out, summary, rows)
     if as_json:
         typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -86,6 +113,15 @@ def eval_cmd(
         typer.echo(f"baseline written: {gate.write_baseline(summary)}", err=True)
     if baseline is not None:
         _gate(summary, baseline)
+
+
+def with_answerer(settings: Settings, answerer: str | None) -> Settings:
+    """The settings with ``answerer`` applied; the LLM answerer uses the bundled model unless a server is set."""
+    if answerer is None:
+        return settings
+    if answerer == "llm" and not settings.llm_configured:
+        return settings.replace(answerer="llm", llm="local")
+    return settings.replace(answerer=answerer)
 
 
 def _print_summary(summary: dict[str, Any], table: list[str], out: Path) -> None:

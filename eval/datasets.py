@@ -93,6 +93,30 @@ def load(name: str, data_dir: Path | None = None) -> Dataset:
     return from_qa_jsonl(dataset_name(name), path)
 
 
+def sample(ds: Dataset, n: int, seed: int = 0) -> Dataset:
+    """``n`` of the dataset's questions, the same for a given seed, spread evenly over the articles: each article's
+    questions in a seeded order, taken one article at a time in turn (articles in id order). Every article stays
+    indexed, so retrieval is as hard as on the whole dataset."""
+    import random
+
+    if n < 1:
+        raise ValueError(f"a sample needs at least one question, got {n}")
+    rng = random.Random(seed)
+    queues: dict[str, list[Question]] = {}
+    for q in ds.questions:
+        queues.setdefault(q.doc_id, []).append(q)
+    for doc in sorted(queues):
+        rng.shuffle(queues[doc])
+    picked: list[Question] = []
+    while len(picked) < min(n, len(ds.questions)):
+        for doc in sorted(queues):
+            if queues[doc] and len(picked) < n:
+                picked.append(queues[doc].pop(0))
+    keep = {q.qid for q in picked}
+    return Dataset(f"{ds.name}-sample{n}", ds.source, ds.origin, ds.articles,
+                   tuple(q for q in ds.questions if q.qid in keep))
+
+
 def halves(ds: Dataset) -> tuple[Dataset, Dataset]:
     """The dataset split in two by article (alternate articles in id order), each half with its own questions.
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from eval.citation_judge import CitationCheck, VerifierJudge, check_answer
 from eval.datasets import Dataset, Question
 from eval.embed_cache import CachingEmbedder, caching
 from eval.metrics import normalize_answer
@@ -19,6 +20,7 @@ from rag.ingest.sentences import sentence_spans
 from rag.types import Answer, Article, Chunk, FaqPair, Hit
 
 if TYPE_CHECKING:
+    from eval.llm_replies import RecordingChatClient
     from rag.pipeline import Pipeline
     from rag.protocols import Embedder
     from rag.settings import Settings
@@ -54,6 +56,8 @@ class Asked:
     answer: Answer
     ranking: tuple[Hit, ...]
     latency_ms: float
+    #: Its citations judged by the verifier (``eval.citation_judge``), shown and, for an LLM, as first written.
+    citations: CitationCheck | None = None
 
 
 @dataclass
@@ -133,8 +137,11 @@ def temporary_index(ds: Dataset, settings: Settings, embedder: Embedder, *, with
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
         run_settings = settings.replace(**{"index_dir": Path(tmp) / "index", "index_faq": with_faq})
         pipeline = Pipeline(run_settings, embedder)
-        pipeline.update(upsert=articles_to_index(ds, with_faq), rebuild=True)
-        yield pipeline
+        try:
+            pipeline.update(upsert=articles_to_index(ds, with_faq), rebuild=True)
+            yield pipeline
+        finally:
+            pipeline.close()  # stops the bundled LLM's server, if one was started
 
 
 def run(
@@ -147,7 +154,9 @@ def run(
     cache: bool = True,
     progress: bool = True,
 ) -> Run:
-    """Index the dataset in a temporary folder, check it for leakage, and ask every question."""
+    """Index the dataset in a temporary folder, check it for leakage, and ask every question (with the LLM
+    answerer when the settings say so: its raw replies are kept for the citation metrics)."""
+    from eval.llm_replies import record_replies
     from rag.pipeline import Pipeline
 
     timings: dict[str, float] = {}
@@ -168,7 +177,16 @@ def run(
             embedder.warm(warm_texts(ds, chunks))
             timings["warm_s"] = time.perf_counter() - t2
             t2 = time.perf_counter()
-        asked = ask_all(pipeline, ds.questions, k, progress=progress)
+        recorder = None
+        if run_settings.answers_with_llm:
+            recorder = record_replies(pipeline)
+            timings["llm_start_s"] = time.perf_counter() - t2
+            t2 = time.perf_counter()
+        try:
+            asked = ask_all(pipeline, ds.questions, k, progress=progress, replies=recorder)
+        finally:
+            if recorder is not None:
+                recorder.close()
         timings["ask_s"] = time.perf_counter() - t2
     return Run(ds, run_settings, k, with_faq, leakage, asked, embedder, cache, len(chunks), timings)
 
@@ -181,13 +199,16 @@ def warm_texts(ds: Dataset, chunks: Sequence[Chunk]) -> list[str]:
     return list(dict.fromkeys(texts))
 
 
-def ask_all(pipeline: Pipeline, questions: Sequence[Question], k: int, *, progress: bool = True) -> list[Asked]:
-    """Every question through ``answer()`` (timed), and a depth-10 ``search()`` for the curve."""
+def ask_all(pipeline: Pipeline, questions: Sequence[Question], k: int, *, progress: bool = True,
+            replies: RecordingChatClient | None = None) -> list[Asked]:
+    """Every question through ``answer()`` (timed), a depth-10 ``search()`` for the curve, and the answer's
+    citations judged (after the clock stops; ``replies`` hands over the LLM's raw reply to each question)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     depth = max(CURVE_DEPTH, k)
     out: list[Asked] = []
+    judge = VerifierJudge(pipeline.embedder, pipeline.loaded, pipeline.settings.generation.support_threshold)
     columns = (TextColumn("asking"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), disable=not progress, transient=True) as bar:
         task = bar.add_task("asking", total=len(questions))
@@ -195,7 +216,8 @@ def ask_all(pipeline: Pipeline, questions: Sequence[Question], k: int, *, progre
             t = time.perf_counter()
             ans = pipeline.answer(q.question, k)
             latency = (time.perf_counter() - t) * 1e3
+            reply = None if replies is None else replies.take()
             ranking = tuple(ans.hits) if k >= depth else tuple(pipeline.search(q.question, depth))
-            out.append(Asked(q, ans, ranking, latency))
+            out.append(Asked(q, ans, ranking, latency, check_answer(judge, ans, reply)))
             bar.advance(task)
     return out

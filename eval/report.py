@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from eval.citations import pooled_share
 from eval.harness import CURVE_DEPTH
-from eval.scoring import aggregate, groups_for, hit_curve, metric_names, per_article
+from eval.scoring import CITATION_METRICS, aggregate, groups_for, hit_curve, metric_names, per_article
 
 if TYPE_CHECKING:
     from eval.harness import Run
@@ -60,7 +61,29 @@ def build_summary(run: Run, rows: Sequence[Scored]) -> dict[str, Any]:
         "mean_gold_rank_found": _num(sum(found) / len(found)) if found else None,
         "per_article": {d: {key: round(v, 6) for key, v in s.items()} for d, s in per_article(rows, k).items()},
         "short_answers_by_confidence": short_by_confidence(rows),
+        "answerers": answerers(rows),
     }
+
+
+def answerers(rows: Sequence[Scored]) -> dict[str, Any]:
+    """The citation metrics (``scoring.CITATION_METRICS``, each with its CI over the answers that define it); who
+    wrote the answers, how often the LLM was called, fell back (and why), and the sentences it wrote and had
+    dropped (pooled over answers)."""
+    called = [r.asked for r in rows if r.asked.citations is not None and r.asked.citations.raw is not None]
+    reasons: dict[str, int] = {}
+    for r in rows:
+        if r.asked.answer.fallback:
+            reasons[r.asked.answer.fallback] = reasons.get(r.asked.answer.fallback, 0) + 1
+    by: dict[str, int] = {}
+    for r in rows:
+        by[r.asked.answer.answerer] = by.get(r.asked.answer.answerer, 0) + 1
+    written = [a.citations.written for a in called if a.citations is not None]
+    dropped = [min(a.answer.dropped_sentences, w) for a, w in zip(called, written, strict=True)]
+    metrics = {name: {"mean": _num(a.mean), "ci95": [_num(a.ci95[0]), _num(a.ci95[1])]}
+               for name, a in aggregate(rows, CITATION_METRICS).items() if not name.startswith("latency_")}
+    return {"metrics": metrics, "written_by": by, "llm_replies": len(called), "llm_sentences_written": sum(written),
+            "llm_sentences_dropped": sum(dropped), "dropped_share_pooled": _num(pooled_share(dropped, written)),
+            "fallback_reasons": reasons}
 
 
 def short_by_confidence(rows: Sequence[Scored]) -> dict[str, dict[str, float]]:
@@ -81,7 +104,9 @@ def question_row(r: Scored) -> dict[str, Any]:
     q, a = r.asked.question, r.asked.answer
     return {
         "qid": q.qid, "doc_id": q.doc_id, "question": q.question, "golds": list(q.golds),
-        "answer": a.answer, "prediction": r.prediction, "short_answer": a.short_answer,
+        "answer": a.answer, "prediction": r.prediction, "answerer": a.answerer, "fallback": a.fallback,
+        "dropped_sentences": a.dropped_sentences,
+        "llm_reply": None if r.asked.citations is None else r.asked.citations.reply, "short_answer": a.short_answer,
         "short_answer_confidence": a.short_answer_confidence, "abstained": a.abstained,
         "citations": [{"n": c.n, "doc_id": c.doc_id, "chunk_id": c.chunk_id, "text": c.text} for c in a.citations],
         "retrieved": [{"rank": h.rank, "chunk_id": h.chunk.chunk_id, "doc_id": h.chunk.doc_id, "kind": h.chunk.kind,
@@ -111,9 +136,10 @@ def _fmt(v: float | None) -> str:
 
 
 def metrics_table(summary: dict[str, Any]) -> list[str]:
-    """The headline table: metric, mean, 95% CI."""
+    """The headline table: metric, mean, 95% CI (the answer and retrieval metrics, then the citation metrics)."""
     lines = ["| metric | mean | 95% CI |", "|---|---:|---|"]
-    for name, v in summary["metrics"].items():
+    both = {**summary["metrics"], **summary.get("answerers", {}).get("metrics", {})}
+    for name, v in both.items():
         lo, hi = v["ci95"]
         lines.append(f"| {name} | {_fmt(v['mean'])} | [{_fmt(lo)}, {_fmt(hi)}] |")
     return lines

@@ -12,9 +12,11 @@ import numpy as np
 
 from eval import metrics as m
 from eval.bootstrap import bootstrap_ci, bootstrap_percentile_ci
+from eval.citations import dropped_share
 from rag.ingest.sentences import sentence_spans
 
 if TYPE_CHECKING:
+    from eval.citation_judge import CitationCheck
     from eval.harness import Asked, Run
     from rag.protocols import Embedder
     from rag.types import Article, Chunk
@@ -26,6 +28,10 @@ EVIDENCE_MARGIN = 0.02
 _CITATION = re.compile(r"\s*\[\d+\]")
 
 GoldKind = Literal["span", "evidence"]
+#: Citation and LLM metrics, each over the answers it is defined for: citation_* over answers given (not abstained),
+#: raw_citation_* and dropped_share over answers the LLM wrote a reply for, fallback over every question.
+CITATION_METRICS = ("citation_recall", "citation_precision", "raw_citation_recall", "raw_citation_precision",
+                    "raw_marked_share", "dropped_share", "fallback")
 
 
 @dataclass(frozen=True)
@@ -165,6 +171,8 @@ def score_run(run: Run) -> list[Scored]:
             "oracle_sentence_f1": m.oracle_sentence_f1_tokens(art.tokens, q.golds),
             "latency_ms": asked.latency_ms,
         }
+        if asked.citations is not None:
+            scores.update(citation_scores(ans.abstained, ans.fallback, ans.dropped_sentences, asked.citations))
         if has_short:  # once the answerer gives short answers, a missing one scores as empty
             short = "" if ans.abstained or ans.short_answer is None else ans.short_answer
             scores["short_exact_match"] = m.exact_match(short, q.golds)
@@ -172,6 +180,20 @@ def score_run(run: Run) -> list[Scored]:
             scores["short_contains_answer"] = m.contains_answer(short, q.golds)
         rows.append(Scored(asked, pred, kind, tuple(evidence), gold_rank, doc_rank, scores))
     return rows
+
+
+def citation_scores(abstained: bool, fallback: str | None, dropped: int, check: CitationCheck) -> dict[str, float]:
+    """One answer's citation and LLM scores; a metric an answer does not define is left out, not scored 0."""
+    out = {"fallback": float(fallback is not None)}
+    if not abstained and not math.isnan(check.shown.recall):
+        out["citation_recall"] = check.shown.recall
+        out["citation_precision"] = check.shown.precision
+    if check.raw is not None and check.written:
+        out["raw_citation_recall"] = check.raw.recall
+        out["raw_citation_precision"] = check.raw.precision
+        out["raw_marked_share"] = check.marked
+        out["dropped_share"] = dropped_share(dropped, check.written)
+    return out
 
 
 def semantic_similarity(preds: Sequence[str], golds: Sequence[Sequence[str]], embedder: Embedder) -> list[float]:
@@ -203,12 +225,12 @@ def aggregate(rows: Sequence[Scored], names: Sequence[str]) -> dict[str, Aggrega
     """Mean and cluster-bootstrap CI of each metric, plus latency p50/p95 with their CIs."""
     groups, _ = groups_for(rows)
     out: dict[str, Aggregate] = {}
-    for name in names:
-        if not rows or any(name not in r.scores for r in rows):
+    for name in names:  # over the rows that define the metric (every row, for the answer and retrieval metrics)
+        have = [i for i, r in enumerate(rows) if name in r.scores]
+        if not have:
             continue
-        values = [r.scores[name] for r in rows]
-        res = m.mean_metric(values)
-        out[name] = Aggregate(res.mean, bootstrap_ci(res.scores, groups, n_boot=N_BOOT, seed=SEED))
+        res = m.mean_metric([rows[i].scores[name] for i in have])
+        out[name] = Aggregate(res.mean, bootstrap_ci(res.scores, [groups[i] for i in have], n_boot=N_BOOT, seed=SEED))
     latencies = [r.scores["latency_ms"] for r in rows]
     if latencies:
         for q, value in m.percentiles(latencies, (50, 95)).items():

@@ -148,7 +148,7 @@ class GenerationSettings(_Group):
     llm_threads: int = Field(2, ge=1, le=256, description="CPU threads of the local model.")
     llm_context_tokens: int = Field(2048, ge=512, le=32768, description="Context window of the local model.")
     support_threshold: float = Field(
-        0.6, ge=0, le=1, description="Support score (soft token coverage of an LLM sentence by the passage it "
+        0.59, ge=0, le=1, description="Support score (soft token coverage of an LLM sentence by the passage it "
         "cites) a sentence needs to be shown, besides stating no name, number or date the passage does not "
         "(calibrated on a labelled set, docs/evaluation.md).")
 
