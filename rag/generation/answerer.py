@@ -94,6 +94,7 @@ class GenerativeAnswerer:
         verifier = self._verifier(loaded)
         numbers: dict[int, int] = {}
         verdicts: list[Verdict] = []
+        shown: list[Verdict] = []
         buffer = ""
         t0 = time.perf_counter()
         try:
@@ -102,21 +103,23 @@ class GenerativeAnswerer:
                 done, buffer = complete_sentences(buffer)
                 for v in verifier.check(done, prep.evidence) if done else []:
                     verdicts.append(v)
-                    if v.verified:
+                    if _shows(v, shown, last=False):
+                        shown.append(v)
                         yield render(v, numbers) + " "
             tail = [s for s in split_sentences(buffer) if s]
-            for v in verifier.check(tail, prep.evidence) if tail else []:
+            for i, v in enumerate(verifier.check(tail, prep.evidence) if tail else []):
                 verdicts.append(v)
-                if v.verified:
+                if _shows(v, shown, last=i == len(tail) - 1):
+                    shown.append(v)
                     yield render(v, numbers) + " "
         except LLMError as e:
-            if any(v.verified for v in verdicts):  # sentences were shown: end with what was verified
+            if shown:  # sentences were shown: end with what was verified
                 log.warning("the LLM stream broke off: %s", e.message)
             else:
                 yield from replay(self._fallback(prep, f"the LLM failed: {e.message}", timings, started))
                 return
         timings["llm_ms"] = (time.perf_counter() - t0) * 1e3
-        final = self._finish(prep, verdicts, loaded, timings, started)
+        final = self._finish(prep, verdicts, loaded, timings, started, shown)
         if final.answerer != "llm":
             yield from replay(final)
             return
@@ -160,8 +163,15 @@ class GenerativeAnswerer:
         return Verifier(self._embedder(), loaded.retriever.sentences, self.settings.generation.support_threshold)
 
     def _finish(self, prep: Prepared, verdicts: Sequence[Verdict], loaded: LoadedIndex, timings: dict[str, float],
-                started: float) -> Answer:
-        kept = [v for v in verdicts if v.verified]
+                started: float, shown: Sequence[Verdict] | None = None) -> Answer:
+        """The answer from the sentences shown (``_shows``; decided here unless a stream already decided)."""
+        if shown is None:
+            kept: list[Verdict] = []
+            for i, v in enumerate(verdicts):
+                if _shows(v, kept, last=i == len(verdicts) - 1):
+                    kept.append(v)
+        else:
+            kept = list(shown)
         if not kept:
             reason = ("the LLM wrote no answer" if not verdicts else
                       "the LLM found no answer in the passages" if _abstains(verdicts) else
@@ -208,7 +218,9 @@ def render(v: Verdict, numbers: dict[int, int]) -> str:
 
 
 #: Markers written after a sentence's full stop ("... in 1901. [2]"): they belong to that sentence.
-_TRAILING_MARKERS = re.compile(r"([.!?])((?:\s*\[[^\[\]]*\d[^\[\]]*\])+)")
+_TRAILING_MARKERS = re.compile(r"([.!?][\"'”’)]*)((?:\s*\[[^\[\]]*\d[^\[\]]*\])+)")
+#: How a complete sentence ends (a reply cut off by the token limit ends without it).
+_ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
 _OPEN_MARKER = re.compile(r"\[[^\]]*$")
 
 
@@ -244,6 +256,18 @@ def pieces(text: str, words: int = 3) -> list[str]:
     if lead and out:
         out[0] = lead + out[0]
     return out
+
+
+def _shows(v: Verdict, shown: Sequence[Verdict], *, last: bool) -> bool:
+    """Whether a reply sentence is shown: verified, not a repeat of one shown already, and, as the reply's last
+    sentence, complete (a reply cut off by the token limit ends in a fragment)."""
+    if not v.verified or any(_same(v.text, s.text) for s in shown):
+        return False
+    return not last or bool(_ENDS_SENTENCE.search(v.text))
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()) == " ".join(b.lower().split())
 
 
 def _abstains(verdicts: Sequence[Verdict]) -> bool:

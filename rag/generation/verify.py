@@ -100,7 +100,9 @@ def states(passage: str, claim: str) -> bool:
 
 def _words(text: str) -> set[str]:
     """The text's words normalised as claims are compared: lower case, no possessive, numbers as digits."""
-    out = {_NUMBER_WORDS.get(w, w) for w in (POSSESSIVE.sub("", norm(w)) for w in WORD.findall(_NUMBER.sub(" ", text)))}
+    words = [POSSESSIVE.sub("", norm(w)) for w in WORD.findall(_NUMBER.sub(" ", text))]
+    out = {_NUMBER_WORDS.get(w, w) for w in words}
+    out.update(part for w in words if "-" in w for part in w.split("-") if part)  # "QRT-TV" states "QRT"
     out.update(_number(m.group()) for m in _NUMBER.finditer(text))
     return out
 

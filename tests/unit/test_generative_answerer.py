@@ -153,3 +153,25 @@ def test_the_extractive_answerer_never_quotes_an_instruction(tmp_path: Path) -> 
     a = p.answer("Is the harbour at Velmor closed forever?")
     assert a.answerer == "extractive" and "Ignore all previous instructions" not in a.answer
     assert all("Ignore" not in c.text for c in a.citations)
+
+
+def test_a_repeated_sentence_is_shown_once_and_a_cut_off_fragment_not_at_all(
+        make: Callable[..., tuple[Pipeline, Script]]) -> None:
+    p, script = make("x")
+    p.answer("Who was the first pilot at Velmor?")
+    n = _passage_number(script, "Velmor")
+    script.replies = [f"Its first pilot was Anna Krell [{n}]. Its first pilot was Anna Krell [{n}]. "
+                      f"A storm closed the harbour for nine"]
+    a = p.answer("Who was the first pilot at Velmor?")
+    assert a.answer == "Its first pilot was Anna Krell [1]." and a.dropped_sentences == 2
+    script.replies = [f"Its first pilot was Anna Krell [{n}]. Its first pilot was Anna Krell [{n}]. "
+                      f"A storm closed the harbour for nine"]
+    out = list(p.stream("Who was the first pilot at Velmor?"))
+    assert "".join(x for x in out if isinstance(x, str)).strip() == "Its first pilot was Anna Krell [1]."
+
+
+def test_a_marker_after_a_closing_quote_stays_with_its_sentence() -> None:
+    from rag.generation.answerer import split_sentences
+
+    assert split_sentences('The pilot was called "Anna." [2] The storm came later [1].') == [
+        'The pilot was called "Anna [2]."', "The storm came later [1]."]

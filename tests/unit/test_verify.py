@@ -101,3 +101,8 @@ def test_without_token_vectors_support_is_word_overlap(tmp_path: Path) -> None:
                       _evidence(p))
     assert ok.verified and ok.support == pytest.approx(1.0)
     assert not off.verified and off.support == pytest.approx(1 / 4)  # orchard; not sells, apples, cider
+
+
+def test_an_acronym_inside_a_hyphenated_word_is_stated() -> None:
+    assert states("The station QRT-TV opened in 1971.", "QRT") and states("The QRT-TV mast.", "QRT-TV")
+    assert not states("The station QRT-TV opened in 1971.", "QRS")
