@@ -3,6 +3,8 @@ no errors, and every answer, hit, listing and write checked against the one gene
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -12,8 +14,9 @@ from tests.reliability.load import run_load
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def test_every_response_is_true_to_its_generation(tmp_path: Path) -> None:
+def test_every_response_is_true_to_its_generation(tmp_path: Path, artifacts: Path) -> None:
     r = run_load(tmp_path, seconds=45, max_requests=600, readers=3, cli_runs=2)
+    (artifacts / "load-ci.json").write_text(json.dumps(asdict(r), indent=2) + "\n")
     assert r.errors == 0 and r.server_errors == 0, r.error_samples
     assert r.mismatches == 0, r.mismatch_samples
     assert r.unverified == 0

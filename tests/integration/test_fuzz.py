@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -11,8 +13,9 @@ from tests.reliability.fuzz import run_fuzz
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def test_every_route_survives_the_fuzzer(tmp_path: Path) -> None:
+def test_every_route_survives_the_fuzzer(tmp_path: Path, artifacts: Path) -> None:
     result = run_fuzz(tmp_path, examples=10, seed=20261202)
+    (artifacts / "fuzz-ci.json").write_text(json.dumps(asdict(result), indent=2) + "\n")
     report = (tmp_path / "schemathesis.txt").read_text()[-4000:]
     assert result.operations == 12, report  # every documented operation was reached
     assert result.cases >= 250, report
