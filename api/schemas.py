@@ -359,8 +359,7 @@ def _event(name: str, data: dict[str, Any], about: str) -> dict[str, Any]:
 CHAT_EVENT: dict[str, Any] = {"oneOf": [
     _event("delta", {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}},
            "A piece of the answer's text; joined, the pieces are the answer."),
-    _event("citations", {"type": "object"}, "The answer without its text: question, short answer, abstained, "
-           "citations, timings and generation."),
+    _event("citations", {"type": "object"}, "The answer object without its text (`answer`)."),
     _event("error", {"type": "object", "required": ["error"]}, "A failure after the stream began."),
     _event("done", {"type": "object"}, "The end of the stream."),
 ]}

@@ -54,7 +54,7 @@ def require_user_message(turns: Sequence[Turn]) -> None:
 
 #: What the ``citations`` event carries: the answer's JSON without its text (streamed as deltas) or hits.
 _STREAM_META = ("question", "short_answer", "short_answer_confidence", "abstained", "citations", "timings_ms",
-                "generation")
+                "answerer", "fallback", "flagged", "dropped_sentences", "generation")
 
 
 async def _events(stream: AsyncIterator[Piece]) -> AsyncIterator[ServerSentEvent]:

@@ -93,7 +93,7 @@ def test_chat_stream_sends_text_then_citations_then_done(client: httpx.Client) -
     meta = json.loads(events[-2][1])
     assert not meta["abstained"] and meta["citations"]
     assert set(meta) == {"question", "short_answer", "short_answer_confidence", "abstained", "citations", "timings_ms",
-                         "generation"}
+                         "answerer", "fallback", "flagged", "dropped_sentences", "generation"}
     for c in meta["citations"]:
         assert f"[{c['n']}]" in text
 
