@@ -5,7 +5,7 @@ then read, ask, search and delete). Every check runs but ``positive_data_accepta
 (a blank question, a document of stop words, a question over the configured length) and no JSON schema can say so.
 The server's own /metrics count every response it sent, so "no 5xx" does not rest on the fuzzer's word.
 
-    python -m tests.reliability.fuzz [--examples 100] [--seed N]    # about 1,700 cases, 3 minutes on 2 cores
+    python -m tests.reliability.fuzz [--examples 100] [--seed N]    # about 1,600 cases, under a minute on 2 cores
 """
 
 from __future__ import annotations
