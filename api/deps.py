@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPBearer
 
 from api.errors import Unauthorized
+from api.keys import bearer_token, key_ring
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 
@@ -27,16 +28,22 @@ def get_pipeline(request: Request) -> Pipeline:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
 
+#: Declares the bearer scheme in the OpenAPI schema; the check itself is ``require_write_key``.
+BEARER = HTTPBearer(auto_error=False, scheme_name="apiKey", description="One of RAG_API_KEYS, when set.")
 
-def require_write_key(request: Request, settings: SettingsDep) -> None:
-    """When API keys are configured, demand ``Authorization: Bearer <key>``; raises ``Unauthorized``."""
-    if not settings.server.api_keys:
+
+def require_write_key(request: Request, settings: SettingsDep, _: Annotated[object, Depends(BEARER)]) -> None:
+    """When API keys are configured, demand ``Authorization: Bearer <key>``; raises ``Unauthorized``.
+
+    The key is compared with every configured one in constant time (``api.keys.KeyRing``) and never logged.
+    """
+    ring = key_ring(tuple(settings.server.api_keys))
+    if not ring:
         return
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token(request.scope)
+    if token is None:
         raise Unauthorized("this route needs an API key: send `Authorization: Bearer <key>`")
-    token = token.strip()
-    if not any(secrets.compare_digest(token.encode(), key.encode()) for key in settings.server.api_keys):
+    if ring.match(token) is None:
         raise Unauthorized("the API key is not valid")
 
 

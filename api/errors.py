@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from rag.errors import RagError
 
@@ -54,6 +56,42 @@ class InvalidRequest(RagError):
     status = 422
 
 
+#: What each error status means, for the OpenAPI schema (``responses``); the codes are in docs/api.md.
+_MEANING = {
+    400: "`bad_request`: an unparseable `Content-Length` header.",
+    401: "`unauthorized`: API keys are configured and the request has no valid `Authorization: Bearer <key>`.",
+    404: "`document_not_found` or `model_not_found`: no such id.",
+    409: "`index_mismatch`: the index was built with other model or chunking settings (`rag index --rebuild`).",
+    413: "`question_too_long` or `payload_too_large`.",
+    415: "`unsupported_document`: a file type or body the loaders cannot read.",
+    422: "`invalid_request`, `empty_question` or `empty_document`: the message says which field and why.",
+    429: "`too_many_requests`: over the rate limit; `Retry-After` says when to try again.",
+    500: "`index_corrupt` (rebuild the index) or `internal_error` (logged on the server).",
+    502: "`llm_error`: the configured LLM server failed.",
+    503: "`index_not_found` or `model_unavailable`: the message says what to run.",
+}
+#: Statuses any route can answer: a broken ``Content-Length``, a body over the limit, the rate limit.
+_ANY_ROUTE = (400, 413, 429)
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds until the client may try again.",
+                                "schema": {"type": "string"}}}
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these error statuses (and those of every route), in the one error shape."""
+    from api.schemas import ErrorOut
+
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in sorted({*statuses, *_ANY_ROUTE}):
+        out[status] = {"model": ErrorOut, "description": _MEANING[status]}
+        if status == 429:
+            out[status]["headers"] = _RETRY_AFTER
+    return out
+
+
+#: Errors of the routes that read the live index.
+READS_INDEX = (409, 500, 503)
+
+
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
     """The one error shape every route returns."""
     return {"error": {"code": code, "message": message}}
@@ -72,6 +110,16 @@ async def _rag_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.message, headers)
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (a path can belong to several routes, one a method)."""
+    methods: set[str] = set()
+    # The app's routes, flat (an included router sits in ``app.router.routes`` as one opaque entry).
+    for route in getattr(request.app.state, "routes", request.app.router.routes):
+        if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     parts = []
@@ -86,9 +134,17 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError | RecursionError):
+        # FastAPI could not parse a JSON body: malformed JSON, as a syntax error is (422).
+        why = "is not UTF-8" if isinstance(exc.__cause__, UnicodeDecodeError) else "nests too deeply"
+        return error_response(422, "invalid_request", f"the body is not valid JSON: it {why}")
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-    return error_response(exc.status_code, code, message, dict(exc.headers or {}) or None)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette names only the methods of the first route at the path; list them all.
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return error_response(exc.status_code, code, message, headers or None)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -73,6 +73,9 @@ class Readiness:
                 self.reason = None
             except RagError as e:
                 self.reason = e.message
+            except Exception as e:  # an index that cannot be loaded is "not ready", never a 500 from /readyz
+                self.reason = f"the index cannot be loaded: {type(e).__name__}: {e}"
+                log.exception("loading the index failed")
         return self.reason
 
     def summary(self) -> str:

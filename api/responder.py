@@ -23,7 +23,8 @@ async def answer(pipeline: Pipeline, question: str, k: int | None = None, focus:
 
 
 async def stream(pipeline: Pipeline, question: str, k: int | None = None, focus: str | None = None
-                 ) -> AsyncIterator[Piece]:
-    """Gate and validate now (errors become HTTP errors before the stream opens), then relay verified pieces."""
+                 ) -> tuple[str, AsyncIterator[Piece]]:
+    """Gate and validate now (errors become HTTP errors before the stream opens), then relay verified pieces;
+    with the index generation the answer is drawn from, known before the first piece."""
     pieces = await run_in_threadpool(lambda: pipeline.stream(question, k, focus=focus))
-    return iterate_in_threadpool(pieces)
+    return pieces.generation, iterate_in_threadpool(pieces.pieces)

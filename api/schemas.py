@@ -26,17 +26,23 @@ def _json_integer(value: object) -> object:
     return value
 
 
+#: How deep a free-form JSON value (an OpenAI content part, an extra field) may nest.
+MAX_JSON_DEPTH = 32
+
+
 def _check_strings(value: object) -> None:
-    """Reject a surrogate anywhere in a JSON value (for free-form parts and ignored extra fields)."""
-    if isinstance(value, str):
-        no_surrogates(value)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_strings(key)
-            _check_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            _check_strings(item)
+    """Reject a surrogate anywhere in a JSON value (for free-form parts and ignored extra fields), and nesting
+    deeper than ``MAX_JSON_DEPTH``; iterative, so no nesting can exhaust the stack."""
+    pending: list[tuple[object, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            no_surrogates(item)
+        elif isinstance(item, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                raise ValueError(f"nests deeper than {MAX_JSON_DEPTH} levels")
+            children = [x for kv in item.items() for x in kv] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
 
 
 #: Every string a client sends: valid Unicode only (a lone surrogate is a 422, not a 500 deep in the pipeline).
@@ -50,12 +56,34 @@ TopK = Annotated[int, Field(ge=1, le=50), _NUMBER]
 StrictBool = Annotated[bool, Field(strict=True)]
 
 K = Field(None, description="Passages to retrieve (default: the configured top_k).")
+#: In the schema only: a question must hold a non-space character. The route answers a blank one with its own
+#: ``empty_question`` error, which says more than a pattern mismatch would.
+NOT_BLANK: dict[str, Any] = {"pattern": r"\S"}
+#: In the schema only: a conversation holds a user message (the route answers one without with its own 422).
+HAS_USER_MESSAGE: dict[str, Any] = {"contains": {"type": "object", "required": ["role"],
+                                                 "properties": {"role": {"const": "user"}}}}
+GENERATION = Field(..., description="The index generation the response was drawn from, whole (also the "
+                   "`X-Index-Generation` header).")
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong, and what to do about it."""
+
+    code: str = Field(..., description="A stable machine-readable name, e.g. `document_not_found`.")
+    message: str = Field(..., description="What happened and what to do, for people.")
+
+
+class ErrorOut(BaseModel):
+    """Every error response: ``{"error": {"code", "message"}}``."""
+
+    error: ErrorDetail
 
 
 class AskRequest(BaseModel):
     """``POST /ask``."""
 
-    question: Text = Field(..., description="The question; blank is rejected (422), over the limit too (413).")
+    question: Text = Field(..., description="The question; blank is rejected (422), over the limit too (413).",
+                           json_schema_extra=NOT_BLANK)
     k: TopK | None = K
 
 
@@ -109,6 +137,7 @@ class AnswerOut(BaseModel):
     fallback: FallbackOut | None = Field(None, description="Set when an LLM was asked but its answer was not used.")
     flagged: list[FlaggedOut] = Field(default_factory=list, description="Passages withheld from the LLM.")
     dropped_sentences: int = Field(0, description="Sentences of the LLM's reply no cited passage supported.")
+    generation: str = GENERATION
 
 
 class ChatMessage(BaseModel):
@@ -124,7 +153,7 @@ class ChatMessage(BaseModel):
 class ChatRequest(BaseModel):
     """``POST /chat``: the whole conversation so far, newest last."""
 
-    messages: list[ChatMessage] = Field(..., min_length=1, max_length=200)
+    messages: list[ChatMessage] = Field(..., min_length=1, max_length=200, json_schema_extra=HAS_USER_MESSAGE)
     stream: StrictBool = False
     k: TopK | None = K
 
@@ -159,14 +188,21 @@ class SearchOut(BaseModel):
     query: str
     k: int
     hits: list[SearchHit]
+    generation: str = GENERATION
+
+
+#: A document id: letters, digits and ``._/-``, '/'-separated segments that each start with a letter or digit (so no
+#: empty, ``.`` or ``..`` segment: the id is also a URL path under ``/documents/``, which clients normalise).
+DOC_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$"
 
 
 class DocumentIn(BaseModel):
     """``POST /documents`` as JSON; ``doc_id`` defaults to a unique slug of the title."""
 
     title: Text = Field(..., min_length=1, max_length=300)
-    text: Text = Field(..., min_length=1)
-    doc_id: str | None = Field(None, min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+    text: Text = Field(..., min_length=1, description="The document's text; it must hold a word to search "
+                       "(`empty_document`, 422, otherwise).")
+    doc_id: str | None = Field(None, min_length=1, max_length=200, pattern=DOC_ID_PATTERN)
 
 
 class DocumentOut(BaseModel):
@@ -185,6 +221,18 @@ class DocumentList(BaseModel):
     documents: list[DocumentOut]
     count: int
     chunks: int
+    generation: str = GENERATION
+
+
+class DocumentText(BaseModel):
+    """``GET /documents/{doc_id}``: a document's full text, which citations' ``start``/``end`` index."""
+
+    doc_id: str
+    title: str
+    source: str
+    date: str | None
+    text: str
+    generation: str = GENERATION
 
 
 class DocumentChange(BaseModel):
@@ -195,7 +243,47 @@ class DocumentChange(BaseModel):
     title: str | None = None
     chunks: int = Field(..., description="Chunks in the whole index after the change.")
     document_chunks: int = Field(..., description="Chunks of this document after the change (0 once deleted).")
+    generation: str = Field(..., description="The index generation that holds the change, whole (its counts are "
+                            "that generation's; also the `X-Index-Generation` header).")
+
+
+class HealthOut(BaseModel):
+    """``GET /healthz``."""
+
+    status: Literal["ok"]
+
+
+class ReadyOut(BaseModel):
+    """``GET /readyz`` when the service can answer."""
+
+    status: Literal["ready"]
+    documents: int
+    chunks: int
     generation: str
+    model: str
+
+
+class NotReadyOut(BaseModel):
+    """``GET /readyz`` when it cannot yet: why, and what to do."""
+
+    status: Literal["not_ready"]
+    reason: str
+
+
+class ModelOut(BaseModel):
+    """An OpenAI model entry."""
+
+    id: str
+    object: Literal["model"]
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    """``GET /v1/models``."""
+
+    object: Literal["list"]
+    data: list[ModelOut]
 
 
 class OpenAIMessage(BaseModel):
@@ -238,7 +326,7 @@ class OpenAIChatRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     model: Text = "grounded-rag"
-    messages: list[OpenAIMessage] = Field(..., min_length=1, max_length=200)
+    messages: list[OpenAIMessage] = Field(..., min_length=1, max_length=200, json_schema_extra=HAS_USER_MESSAGE)
     stream: StrictBool | None = Field(None, description="`true` streams chunks; `null` or absent means `false`.")
     stream_options: StreamOptions | None = None
     n: JSONInt | None = Field(None, description="Choices to generate: only 1 (or absent) is supported.")
@@ -259,3 +347,22 @@ class OpenAIChatRequest(BaseModel):
     def include_usage(self) -> bool:
         """Whether a streamed reply ends with a usage chunk (``stream_options.include_usage``)."""
         return bool(self.stream and self.stream_options and self.stream_options.include_usage)
+
+
+def _event(name: str, data: dict[str, Any], about: str) -> dict[str, Any]:
+    return {"type": "object", "required": ["event", "data"], "description": about,
+            "properties": {"event": {"const": name},
+                           "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": data}}}
+
+
+#: One Server-Sent Event of ``POST /chat`` with ``stream: true`` (OpenAPI 3.1 describes each event by ``schema``).
+CHAT_EVENT: dict[str, Any] = {"oneOf": [
+    _event("delta", {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}},
+           "A piece of the answer's text; joined, the pieces are the answer."),
+    _event("citations", {"type": "object"}, "The answer object without its text (`answer`)."),
+    _event("error", {"type": "object", "required": ["error"]}, "A failure after the stream began."),
+    _event("done", {"type": "object"}, "The end of the stream."),
+]}
+#: One Server-Sent Event of ``POST /v1/chat/completions`` with ``stream: true``: a chunk as JSON, or ``[DONE]``.
+OPENAI_EVENT: dict[str, Any] = {"type": "object", "required": ["data"],
+                                "properties": {"data": {"type": "string"}}}

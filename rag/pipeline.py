@@ -7,16 +7,19 @@ LLM writes the answers), the follow-up condenser, and ``update_index`` for write
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.answering.answerer import ExtractiveAnswerer
 from rag.conversation.condense import Turn, condense_offline, last_user_message
 from rag.conversation.followup import prefer
-from rag.errors import EmptyQuestion, InvalidQuestion, QuestionTooLong
+from rag.errors import EmptyDocument, EmptyQuestion, InvalidQuestion, QuestionTooLong
 from rag.generation.answerer import GenerativeAnswerer, Piece, replay
+from rag.ingest.words import has_words
 from rag.models.loading import Models
 from rag.protocols import TokenEmbedder
 from rag.retrieval.live import LiveIndex, LoadedIndex
@@ -29,6 +32,20 @@ if TYPE_CHECKING:
     from rag.retrieval.hybrid import CrossScorer, QueryScores
     from rag.settings import Settings
     from rag.store.generations import Manifest, Snapshot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AnswerStream:
+    """``Pipeline.stream``'s answer: the index generation it is drawn from, known before the first piece, and the
+    pieces (iterate the stream itself)."""
+
+    generation: str
+    pieces: Iterator[Piece]
+
+    def __iter__(self) -> Iterator[Piece]:
+        return self.pieces
 
 
 class Pipeline:
@@ -67,8 +84,14 @@ class Pipeline:
         return None if cur is None else cur.snapshot
 
     def refresh(self) -> None:
-        """Swap in a generation another process published (``LiveIndex.refresh``); call it from a worker thread."""
-        self.index.refresh()
+        """Swap in a generation another process published (``LiveIndex.refresh``); call it from a worker thread.
+
+        A generation that fails to load in any way keeps the live one answering (logged), as one built with other
+        settings does: a request is never failed by a newer generation it was not going to use."""
+        try:
+            self.index.refresh()
+        except Exception:
+            log.exception("not switching to the newest index generation: it failed to load")
 
     def reload(self) -> None:
         """Swap in the newest published index; requests in flight keep the old one."""
@@ -95,9 +118,14 @@ class Pipeline:
 
     def search(self, question: str, k: int | None = None) -> list[Hit]:
         """Rank chunks for a question with the configured retrievers, fusion and reranking."""
+        return self.search_in(question, k)[0]
+
+    def search_in(self, question: str, k: int | None = None) -> tuple[list[Hit], LoadedIndex]:
+        """``search``, and the generation the hits come from (their titles and documents are that one's)."""
         q = self.validate(question)
         self.refresh()
-        return self._retrieve(q, k, {}, self.loaded)[1]
+        loaded = self.loaded
+        return self._retrieve(q, k, {}, loaded)[1], loaded
 
     def query_scores(self, q: str, timings: dict[str, float] | None = None, loaded: LoadedIndex | None = None
                      ) -> QueryScores:
@@ -140,30 +168,35 @@ class Pipeline:
         if self.settings.answers_with_llm:
             q, qs, hits, loaded, timings, t0 = self._prepare(question, k)
             return self.generative.answer(q, qs, hits, loaded, focus=focus, timings=timings, started=t0)
-        condensed = self._answer(question, k, focus)
+        condensed, loaded = self._answer(question, k, focus)
         if not focus or focus.strip() == condensed.question:
             return condensed
-        return prefer(focus, condensed, self._answer(focus, k, None))
+        # The follow-up as it stands, from the same generation: whichever answer wins, it is drawn from one.
+        return prefer(focus, condensed, self._answer(focus, k, None, loaded)[0])
 
-    def stream(self, question: str, k: int | None = None, *, focus: str | None = None) -> Iterator[Piece]:
-        """``answer`` as text pieces then the final ``Answer``. Bad input raises here, before anything streams; an
-        LLM's sentences are released only once verified."""
+    def stream(self, question: str, k: int | None = None, *, focus: str | None = None) -> AnswerStream:
+        """``answer`` as text pieces then the final ``Answer``, with the generation it is drawn from. Bad input
+        raises here, before anything streams; an LLM's sentences are released only once verified."""
         if self.settings.answers_with_llm:
             q, qs, hits, loaded, timings, t0 = self._prepare(question, k)
-            return self.generative.stream(q, qs, hits, loaded, focus=focus, timings=timings, started=t0)
-        return replay(self.answer(question, k, focus=focus))
+            pieces = self.generative.stream(q, qs, hits, loaded, focus=focus, timings=timings, started=t0)
+            return AnswerStream(loaded.snapshot.path.name, pieces)
+        answer = self.answer(question, k, focus=focus)
+        return AnswerStream(answer.generation, replay(answer))
 
-    def _answer(self, question: str, k: int | None, focus: str | None) -> Answer:
-        q, qs, hits, loaded, timings, t0 = self._prepare(question, k)
-        return self.extractive.answer(q, qs, hits, loaded, focus=focus, timings=timings, started=t0)
+    def _answer(self, question: str, k: int | None, focus: str | None, loaded: LoadedIndex | None = None
+                ) -> tuple[Answer, LoadedIndex]:
+        q, qs, hits, loaded, timings, t0 = self._prepare(question, k, loaded)
+        return self.extractive.answer(q, qs, hits, loaded, focus=focus, timings=timings, started=t0), loaded
 
-    def _prepare(self, question: str, k: int | None
+    def _prepare(self, question: str, k: int | None, loaded: LoadedIndex | None = None
                  ) -> tuple[str, QueryScores, list[Hit], LoadedIndex, dict[str, float], float]:
         t0 = time.perf_counter()
         q = self.validate(question)
-        self.refresh()
         timings: dict[str, float] = {}
-        loaded = self.loaded  # one generation for the whole answer, whatever is published meanwhile
+        if loaded is None:
+            self.refresh()
+            loaded = self.loaded  # one generation for the whole answer, whatever is published meanwhile
         timings["load_ms"] = (time.perf_counter() - t0) * 1e3
         qs, hits = self._retrieve(q, k, timings, loaded)
         return q, qs, hits, loaded, timings, t0
@@ -200,7 +233,14 @@ class Pipeline:
         rebuild: bool = False,
         progress: bool = False,
     ) -> IndexReport:
-        """Change the index on disk atomically, then serve the new generation (``update_index``)."""
+        """Change the index on disk atomically, then serve the new generation (``update_index``).
+
+        :raises EmptyDocument: an upserted document has no word to search (``rag.ingest.words``); nothing is written.
+        """
+        for article in upsert:
+            if not has_words(article.body):
+                raise EmptyDocument(f"document {article.doc_id!r} has no word to search (only spaces, punctuation, "
+                                    "single letters or stop words): send text with words")
         report = update_index(self.settings, self.embedder, upsert=upsert, remove=remove,
                               prune_sources=prune_sources, spare=spare, rebuild=rebuild, progress=progress)
         if report.changed or rebuild or self.index.current is not None:

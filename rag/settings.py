@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -21,6 +22,8 @@ from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource
 BUNDLED_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 BUNDLED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 ENV_PREFIX = "RAG_"
+#: A rate as the ``limits`` package reads one: "120/minute", "5 per second", "1000/15 minutes".
+_RATE = re.compile(r"\d+\s*(?:/|per)\s*(?:\d+\s*)?(?:second|minute|hour|day)s?", re.IGNORECASE)
 
 
 class _Group(BaseModel):
@@ -164,6 +167,28 @@ class ServerSettings(_Group):
         default_factory=list, repr=False, description="Keys the write routes demand (`a,b` or a JSON list); "
         "none: writes are open.")
     max_upload_bytes: int = Field(5_000_000, ge=1, description="Largest request body accepted.")
+    rate_limit: str | None = Field(
+        "120/minute", description="Requests one client may make to any route, counted per API key when it sends "
+        "a valid one, else per address: `N/second`, `N/minute`, `N/hour`, `N/day` or `N/M minutes`; `off` (or "
+        "empty) turns it off. Over it: 429 with `Retry-After`.")
+    rate_limit_writes: str | None = Field(
+        "20/minute", description="Requests one client may make to `POST` and `DELETE /documents` (each embeds "
+        "and publishes a generation), on top of `rate_limit`; same notation.")
+    rate_limit_loopback: bool = Field(
+        False, description="Limit clients on the loopback interface too (127.0.0.0/8, ::1); off by default, so "
+        "the chat page, scripts and tests on the same machine are never limited. Behind a reverse proxy on the "
+        "same machine, have the proxy send `X-Forwarded-For` (uvicorn trusts it from 127.0.0.1) so that clients "
+        "keep their own addresses.")
+
+    @field_validator("rate_limit", "rate_limit_writes", mode="before")
+    @classmethod
+    def _rate(cls, v: object) -> object:
+        """``off``, ``none`` or empty turn a limit off; anything else must read as a rate."""
+        if v is None or (isinstance(v, str) and v.strip().lower() in ("", "off", "none")):
+            return None
+        if not isinstance(v, str) or not _RATE.fullmatch(v.strip()):
+            raise ValueError(f"{v!r} is no rate: write e.g. `120/minute`, `5/second` or `1000/15 minutes`")
+        return v.strip()
 
     @field_validator("cors_origins", "api_keys", mode="before")
     @classmethod

@@ -130,6 +130,8 @@ class Answer:
     flagged: tuple[Flagged, ...] = ()
     #: Sentences of the LLM's reply dropped because no passage supported them.
     dropped_sentences: int = 0
+    #: The index generation the answer was drawn from, whole (its folder name under ``generations/``).
+    generation: str = ""
 
     def to_dict(self, *, explain: bool = False) -> dict[str, object]:
         """The JSON shape shared by the CLI (``--json``) and the API."""
@@ -145,6 +147,7 @@ class Answer:
             "fallback": None if self.fallback is None else {"reason": self.fallback},
             "flagged": [f.__dict__.copy() for f in self.flagged],
             "dropped_sentences": self.dropped_sentences,
+            "generation": self.generation,
         }
         if explain:
             out["hits"] = [hit_to_dict(h) for h in self.hits]

@@ -6,13 +6,14 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sse_starlette.sse import EventSourceResponse, ServerSentEvent
 
-from api import responder
+from api import generation, responder
 from api.deps import PipelineDep
 from api.errors import InvalidRequest
-from api.schemas import ChatOut, ChatRequest
+from api.routes.ask import ANSWER_ERRORS
+from api.schemas import CHAT_EVENT, ChatOut, ChatRequest
 from rag.conversation.condense import Turn
 from rag.errors import RagError
 from rag.generation.answerer import Piece
@@ -25,21 +26,23 @@ router = APIRouter(tags=["answer"])
     "/chat",
     response_model=ChatOut,
     responses={
-        200: {
-            "content": {"text/event-stream": {}},
-            "description": "JSON, or with `stream: true` SSE events: delta*, citations, done.",
-        }
+        **ANSWER_ERRORS,
+        **generation.documented(
+            content={"text/event-stream": {"schema": CHAT_EVENT}},
+            description="JSON, or with `stream: true` SSE events: delta*, citations, done.",
+        ),
     },
 )
-async def chat(body: ChatRequest, pipeline: PipelineDep) -> Any:
+async def chat(body: ChatRequest, pipeline: PipelineDep, response: Response) -> Any:
     """Answer the last user message in the context of the earlier ones (the client sends the history)."""
     turns = [m.turn() for m in body.messages]
     require_user_message(turns)
     question, focus = await responder.standalone(pipeline, turns)
     if body.stream:
-        stream = await responder.stream(pipeline, question, body.k, focus)
-        return EventSourceResponse(_events(stream), ping=15)
+        gen, stream = await responder.stream(pipeline, question, body.k, focus)
+        return EventSourceResponse(_events(stream), ping=15, headers={generation.HEADER: gen})
     answer = await responder.answer(pipeline, question, body.k, focus)
+    generation.stamp(response, answer.generation)
     return {**answer.to_dict(), "message": {"role": "assistant", "content": answer.answer}}
 
 
@@ -51,7 +54,7 @@ def require_user_message(turns: Sequence[Turn]) -> None:
 
 #: What the ``citations`` event carries: the answer's JSON without its text (streamed as deltas) or hits.
 _STREAM_META = ("question", "short_answer", "short_answer_confidence", "abstained", "citations", "timings_ms",
-                "answerer", "fallback", "flagged", "dropped_sentences")
+                "answerer", "fallback", "flagged", "dropped_sentences", "generation")
 
 
 async def _events(stream: AsyncIterator[Piece]) -> AsyncIterator[ServerSentEvent]:

@@ -4,36 +4,45 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
+from api import generation
 from api.deps import PipelineDep, require_write_key
-from api.errors import InvalidRequest
-from api.schemas import DocumentChange, DocumentIn, DocumentList
+from api.errors import READS_INDEX, InvalidRequest, documented
+from api.schemas import DocumentChange, DocumentIn, DocumentList, DocumentText
 from rag.errors import DocumentNotFound, EmptyDocument, IndexNotFound, RagError, UnsupportedDocument
+from rag.ingest.words import has_words
 from rag.pipeline import Pipeline
 from rag.store.indexing import IndexReport
 from rag.types import Article
+
+if TYPE_CHECKING:
+    from rag.store.generations import Snapshot
 
 UPLOAD_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
-
-class DocumentText(BaseModel):
-    """``GET /documents/{doc_id}``: a document's full text, which citations' ``start``/``end`` index."""
-
-    doc_id: str
-    title: str
-    source: str
-    date: str | None
-    text: str
-
+#: What a write can fail with, besides reading the index: a key, the body, the document.
+_WRITE_ERRORS = (401, 409, 500, 503)
+#: Where a client goes next with a document it has just written (OpenAPI links; the fuzzer follows them too).
+_DOC_ID = "$response.body#/doc_id"
+_AFTER_WRITE = {
+    "ReadIt": {"operationId": "read_document", "parameters": {"doc_id": _DOC_ID}},
+    "DeleteIt": {"operationId": "delete_document", "parameters": {"doc_id": _DOC_ID}},
+    "AskAboutIt": {"operationId": "ask", "requestBody": {"question": "$response.body#/title"}},
+    "SearchForIt": {"operationId": "search", "parameters": {"q": "$response.body#/title"}},
+}
+_LOCATION = {"Location": {"description": "The document's URL (`GET` reads it, `DELETE` removes it).",
+                          "schema": {"type": "string"}}}
 
 _UPLOAD_BODY = {
     "requestBody": {
@@ -54,32 +63,39 @@ _UPLOAD_BODY = {
 }
 
 
-@router.get("", response_model=DocumentList)
+_READ = {**documented(*READS_INDEX), **generation.documented()}
+
+
+@router.get("", response_model=DocumentList, responses=_READ)
 @router.get("/", response_model=DocumentList, include_in_schema=False)  # not a document with the id ""
-async def list_documents(pipeline: PipelineDep) -> dict[str, Any]:
+async def list_documents(pipeline: PipelineDep, response: Response) -> dict[str, Any]:
     """Every document in the live index."""
-    snap = await run_in_threadpool(lambda: pipeline.snapshot)
+    snap = await run_in_threadpool(_live, pipeline)
     docs = [
         {"doc_id": d.doc_id, "title": d.title, "source": d.source, "date": d.date, "chars": len(d.text)}
         for d in sorted(snap.documents.values(), key=lambda d: d.doc_id)
     ]
-    return {"documents": docs, "count": len(docs), "chunks": len(snap.chunks)}
+    gen = generation.stamp(response, snap.path.name)
+    return {"documents": docs, "count": len(docs), "chunks": len(snap.chunks), "generation": gen}
 
 
-@router.get(
-    "/{doc_id:path}",
-    response_model=DocumentText,
-    responses={404: {"description": "No document with that id (`document_not_found`)."}},
-)
+@router.get("/{doc_id:path}", response_model=DocumentText, responses={**_READ, **documented(404, *READS_INDEX)})
 async def read_document(
-    pipeline: PipelineDep, doc_id: Annotated[str, Path(description="The document id.")]
+    pipeline: PipelineDep, response: Response, doc_id: Annotated[str, Path(description="The document id.")]
 ) -> dict[str, Any]:
     """One document with its full text; 404 when the index has no such id."""
-    snap = await run_in_threadpool(lambda: pipeline.snapshot)
+    snap = await run_in_threadpool(_live, pipeline)
     doc = snap.documents.get(doc_id)
     if doc is None:
         raise DocumentNotFound(f"no document with id {doc_id!r} in the index")
-    return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "date": doc.date, "text": doc.text}
+    return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "date": doc.date, "text": doc.text,
+            "generation": generation.stamp(response, snap.path.name)}
+
+
+def _live(pipeline: Pipeline) -> Snapshot:
+    """The live generation, after swapping in one another process published (``rag index`` beside the server)."""
+    pipeline.refresh()
+    return pipeline.snapshot
 
 
 @router.post(
@@ -88,8 +104,10 @@ async def read_document(
     response_model=DocumentChange,
     openapi_extra=_UPLOAD_BODY,
     dependencies=[Depends(require_write_key)],
+    responses={**documented(415, 422, *_WRITE_ERRORS),
+               **generation.documented(201, links=_AFTER_WRITE, description="The document as indexed.")},
 )
-async def add_document(request: Request, pipeline: PipelineDep) -> dict[str, Any]:
+async def add_document(request: Request, pipeline: PipelineDep, response: Response) -> dict[str, Any]:
     """Add or replace a document: multipart ``file`` (doc id = file name stem) or JSON ``{"title", "text"}``."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "multipart/form-data":
@@ -103,25 +121,37 @@ async def add_document(request: Request, pipeline: PipelineDep) -> dict[str, Any
         )
     if not article.body.strip():
         raise EmptyDocument("the document has no text")
+    if not has_words(article.body):
+        raise EmptyDocument("the document has no word to search (only punctuation, single letters or stop words): "
+                            "send text with words")
     async with request.app.state.write_lock:
         report: IndexReport = await run_in_threadpool(lambda: pipeline.update(upsert=[article]))
     status = "added" if report.added else "updated" if report.updated else "unchanged"
-    return _change(pipeline, article.doc_id, status, report, article.title)
+    response.headers["Location"] = f"/documents/{quote(article.doc_id)}"
+    return _change(pipeline, response, article.doc_id, status, article.title)
 
 
-@router.delete("/{doc_id:path}", response_model=DocumentChange, dependencies=[Depends(require_write_key)])
+@router.delete(
+    "/{doc_id:path}",
+    response_model=DocumentChange,
+    dependencies=[Depends(require_write_key)],
+    responses={**documented(404, *_WRITE_ERRORS), **generation.documented()},
+)
 async def delete_document(
-    request: Request, pipeline: PipelineDep, doc_id: Annotated[str, Path(description="The document id.")]
+    request: Request,
+    pipeline: PipelineDep,
+    response: Response,
+    doc_id: Annotated[str, Path(description="The document id.")],
 ) -> dict[str, Any]:
     """Remove a document; 404 when the index has no such id."""
     async with request.app.state.write_lock:
-        report: IndexReport = await run_in_threadpool(lambda: pipeline.update(remove=[doc_id]))
-    return _change(pipeline, doc_id, "deleted", report)
+        await run_in_threadpool(lambda: pipeline.update(remove=[doc_id]))
+    return _change(pipeline, response, doc_id, "deleted")
 
 
-def _change(
-    pipeline: Pipeline, doc_id: str, status: str, report: IndexReport, title: str | None = None
-) -> dict[str, Any]:
+def _change(pipeline: Pipeline, response: Response, doc_id: str, status: str, title: str | None = None
+            ) -> dict[str, Any]:
+    # One generation for every figure: the write's own, or a newer one another process published since.
     snap = pipeline.snapshot
     return {
         "doc_id": doc_id,
@@ -129,24 +159,41 @@ def _change(
         "title": title,
         "chunks": len(snap.chunks),
         "document_chunks": sum(c.doc_id == doc_id for c in snap.chunks.values()),
-        "generation": report.generation or snap.path.name,
+        "generation": generation.stamp(response, snap.path.name),
     }
+
+
+def upload_name(filename: str) -> str:
+    """An upload's file name without any folder part (``../../x.txt``, ``/etc/x.txt`` and ``C:\\x.txt`` are
+    ``x.txt``: the name only ever gives the document id, and nothing is written under it); raises
+    ``InvalidRequest`` on a control character such as a NUL byte."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in filename):
+        raise InvalidRequest("the file name holds a control character (such as a NUL byte): rename the file")
+    return PurePosixPath(filename.replace("\\", "/")).name
 
 
 async def _from_form(request: Request) -> Article:
     from rag.ingest.loaders import articles_from_bytes
 
-    async with request.form(max_files=1, max_fields=4) as form:
+    try:
+        form = await request.form(max_files=1, max_fields=4)
+    except HTTPException as e:
+        if e.status_code != 400:  # 413 while reading: the body limit's own answer
+            raise
+        raise InvalidRequest(f"the multipart form cannot be read: {e.detail}") from None
+    try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise InvalidRequest("send the document as a multipart form field named `file`")
-        name = PurePosixPath(upload.filename.replace("\\", "/")).name
+        name = upload_name(upload.filename)
         suffix = PurePosixPath(name).suffix.lower()
         if suffix not in UPLOAD_SUFFIXES:
             raise UnsupportedDocument(
                 f"unsupported file type {suffix or '(no extension)'}; upload one of {', '.join(UPLOAD_SUFFIXES)}"
             )
         data = await upload.read()
+    finally:
+        await form.close()
     doc_id = _slug(PurePosixPath(name).stem, keep="._-")
     articles = articles_from_bytes(doc_id, data, suffix, source=f"upload:{name}")
     if len(articles) != 1:

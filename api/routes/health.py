@@ -8,8 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
+from api.errors import documented
 from api.metrics import CONTENT_TYPE_LATEST, Metrics
 from api.readiness import Readiness
+from api.schemas import HealthOut, NotReadyOut, ReadyOut
 
 if TYPE_CHECKING:
     from rag.pipeline import Pipeline
@@ -18,13 +20,18 @@ if TYPE_CHECKING:
 router = APIRouter(tags=["ops"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=HealthOut, responses=documented())
 async def healthz() -> dict[str, str]:
     """Always 200 while the process serves requests."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "Not ready; `reason` says why and what to do."}})
+@router.get(
+    "/readyz",
+    response_model=ReadyOut,
+    responses={**documented(), 503: {"model": NotReadyOut, "description": "Not ready; `reason` says why and what to "
+                                     "do."}},
+)
 async def readyz(request: Request) -> Any:
     """200 with the index size once the model and index are loaded; 503 with the reason otherwise."""
     readiness: Readiness = request.app.state.readiness

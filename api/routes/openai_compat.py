@@ -8,15 +8,16 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from api import responder
+from api import generation, responder
 from api.deps import PipelineDep
-from api.errors import ModelNotFound
+from api.errors import ModelNotFound, documented
+from api.routes.ask import ANSWER_ERRORS
 from api.routes.chat import require_user_message
-from api.schemas import OpenAIChatRequest
+from api.schemas import OPENAI_EVENT, ModelList, ModelOut, OpenAIChatRequest
 from rag.conversation.condense import Turn
 from rag.errors import RagError
 from rag.generation.answerer import Piece
@@ -29,13 +30,13 @@ MODEL = {"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "grounded-
 router = APIRouter(prefix="/v1", tags=["openai"])
 
 
-@router.get("/models")
+@router.get("/models", response_model=ModelList, responses=documented())
 async def models() -> dict[str, Any]:
     """The one model this server offers."""
     return {"object": "list", "data": [MODEL]}
 
 
-@router.get("/models/{model_id:path}", responses={404: {"description": "No model by that id (`model_not_found`)."}})
+@router.get("/models/{model_id:path}", response_model=ModelOut, responses=documented(404))
 async def retrieve_model(model_id: str) -> dict[str, Any]:
     """The one model this server offers, by id (``client.models.retrieve``)."""
     if model_id != MODEL_ID:
@@ -43,8 +44,18 @@ async def retrieve_model(model_id: str) -> dict[str, Any]:
     return MODEL
 
 
-@router.post("/chat/completions")
-async def chat_completions(body: OpenAIChatRequest, pipeline: PipelineDep) -> Any:
+@router.post(
+    "/chat/completions",
+    responses={
+        **ANSWER_ERRORS,
+        **generation.documented(
+            content={"application/json": {"schema": {"type": "object"}},
+                     "text/event-stream": {"schema": OPENAI_EVENT}},
+            description="An OpenAI `chat.completion`, or with `stream: true` its chunks as SSE, then `[DONE]`.",
+        ),
+    },
+)
+async def chat_completions(body: OpenAIChatRequest, pipeline: PipelineDep, response: Response) -> Any:
     """A cited answer to the last user message; ``citations`` rides along as an extra field.
 
     ``usage`` counts cl100k_base tokens of the messages' text received (``prompt_tokens``) and of the answer text
@@ -60,10 +71,12 @@ async def chat_completions(body: OpenAIChatRequest, pipeline: PipelineDep) -> An
     question, focus = await responder.standalone(pipeline, turns)
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
     if body.stream:
-        stream = await responder.stream(pipeline, question, None, focus)
+        gen, stream = await responder.stream(pipeline, question, None, focus)
         prompt = texts if body.include_usage else None
-        return EventSourceResponse(_chunks(stream, cid, created, MODEL_ID, prompt), ping=15)
+        return EventSourceResponse(_chunks(stream, cid, created, MODEL_ID, prompt), ping=15,
+                                   headers={generation.HEADER: gen})
     answer = await responder.answer(pipeline, question, None, focus)
+    generation.stamp(response, answer.generation)
     return {
         "id": cid,
         "object": "chat.completion",
@@ -85,7 +98,7 @@ def usage(prompt: Sequence[str], completion: str) -> dict[str, int]:
 
 def _extras(answer: Answer) -> dict[str, Any]:
     d = answer.to_dict()
-    return {k: d[k] for k in ("citations", "abstained", "question", "answerer", "fallback", "flagged")}
+    return {k: d[k] for k in ("citations", "abstained", "question", "answerer", "fallback", "flagged", "generation")}
 
 
 def _chunk(cid: str, created: int, model: str, choices: list[dict[str, Any]], **extra: Any) -> str:

@@ -276,6 +276,8 @@ async function checkReady() {
     if (response.ok) {
       kind = "ready";
       text = `ready · ${plural(payload.documents, "document")}, ${plural(payload.chunks, "passage")}`;
+    } else if (response.status === 429) {
+      [kind, text] = ["loading", "too many requests · retrying…"];  // the rate limit, not the server, says wait
     } else if (String(payload.reason).startsWith("loading")) {
       [kind, text] = ["loading", "loading the model and the index…"];
     } else {

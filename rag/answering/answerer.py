@@ -30,22 +30,24 @@ class ExtractiveAnswerer:
         """The answer to ``question`` from ``hits`` (retrieved from ``loaded``); ``timings`` gets this stage's
         share, and ``total_ms`` is measured from ``started``."""
         s = self.settings.answer
+        generation = loaded.snapshot.path.name  # every citation below comes from this generation
         t1 = time.perf_counter()
         sel = self.select(question, qs, hits, loaded, focus)
         timings["answer_ms"] = (time.perf_counter() - t1) * 1e3
         if (not sel.sentences or sel.evidence < s.abstain_threshold
                 or (focus and not answers_own_words(focus, [c.text for c in sel.sentences]))):
             timings["total_ms"] = (time.perf_counter() - started) * 1e3
-            return Answer(question, extractive.ABSTAIN_MESSAGE, True, hits=tuple(hits), timings_ms=timings)
+            return Answer(question, extractive.ABSTAIN_MESSAGE, True, hits=tuple(hits), timings_ms=timings,
+                          generation=generation)
         text, cites = extractive.compose(sel, loaded.titles)
         t2 = time.perf_counter()
         short = self.short_answer(question, sel.sentences[0], loaded) if s.short_answers else None
         timings["short_answer_ms"] = (time.perf_counter() - t2) * 1e3
         timings["total_ms"] = (time.perf_counter() - started) * 1e3
         if short is None:
-            return Answer(question, text, False, cites, hits=tuple(hits), timings_ms=timings)
+            return Answer(question, text, False, cites, hits=tuple(hits), timings_ms=timings, generation=generation)
         return Answer(question, text, False, cites, short.text, "high" if short.confident else "low", tuple(hits),
-                      timings)
+                      timings, generation=generation)
 
     def select(self, question: str, qs: QueryScores, hits: Sequence[Hit], loaded: LoadedIndex,
                focus: str | None = None) -> extractive.Selection:

@@ -17,6 +17,7 @@ from rag.ingest.faq import split_article
 from rag.ingest.html_text import html_to_text
 from rag.ingest.sentences import sentence_spans, skip_dateline
 from rag.ingest.textfile import decode, normalise, read_bytes
+from rag.ingest.words import has_words
 from rag.types import Article, FaqPair
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".jsonl")
@@ -81,8 +82,10 @@ def load_path(path: Path, root: Path | None = None) -> list[Article]:
         )
     # The absolute path: pruning and the same-id check compare sources from runs started in other folders.
     articles = articles_from_bytes(doc_id_for(path, root), read_bytes(path), suffix, source=str(path.resolve()))
-    if not any(a.text.strip() for a in articles):
-        raise EmptyDocument(f"{path}: no text")
+    # A record with no word to search is as good as empty: the index refuses it (``Pipeline.update``).
+    articles = [a for a in articles if has_words(a.body)]
+    if not articles:
+        raise EmptyDocument(f"{path}: no text (no word to search)")
     return articles
 
 

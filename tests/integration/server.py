@@ -40,7 +40,8 @@ def free_port() -> int:
         return port
 
 
-def start_server(index_dir: Path, log: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(index_dir: Path, log: Path, env: dict[str, str] | None = None, log_level: str = "warning"
+                 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start ``rag serve`` in a subprocess; returns the process and its base URL (not yet ready)."""
     port = free_port()
     # The developer's own RAG_* settings (keys, an LLM) must not leak into the server under test.
@@ -58,7 +59,7 @@ def start_server(index_dir: Path, log: Path, env: dict[str, str] | None = None) 
                 "--index-dir",
                 str(index_dir),
                 "--log-level",
-                "warning",
+                log_level,
             ],
             cwd=ROOT,
             env=full_env,

@@ -49,7 +49,8 @@ def test_ask_returns_the_cli_json_shape(client: httpx.Client) -> None:
     assert r.status_code == 200, r.text
     d = r.json()
     assert set(d) == {"question", "answer", "short_answer", "short_answer_confidence", "abstained", "citations",
-                      "timings_ms", "answerer", "fallback", "flagged", "dropped_sentences"}
+                      "timings_ms", "answerer", "fallback", "flagged", "dropped_sentences", "generation"}
+    assert d["generation"] == r.headers["X-Index-Generation"]
     assert d["answerer"] == "extractive" and d["fallback"] is None and d["flagged"] == []
     assert not d["abstained"] and "75th founding anniversary" in d["answer"]
     c = d["citations"][0]
@@ -93,7 +94,8 @@ def test_chat_stream_sends_text_then_citations_then_done(client: httpx.Client) -
     text = "".join(json.loads(d)["text"] for e, d in events if e == "delta")
     meta = json.loads(events[-2][1])
     assert not meta["abstained"] and meta["citations"]
-    assert set(meta) == {"question", "short_answer", "short_answer_confidence", "abstained", "citations", "timings_ms"}
+    assert set(meta) == {"question", "short_answer", "short_answer_confidence", "abstained", "citations", "timings_ms",
+                         "answerer", "fallback", "flagged", "dropped_sentences", "generation"}
     for c in meta["citations"]:
         assert f"[{c['n']}]" in text
 

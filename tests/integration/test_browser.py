@@ -286,6 +286,16 @@ def test_status_loading_is_amber_errors_red_counts_singular(browser: Any, server
         assert page.inner_text("#status") == "ready · 1 document, 1 passage"
 
 
+def test_a_rate_limited_status_poll_says_so(browser: Any, server: Server) -> None:
+    limited = readyz_answers(429, {"error": {"code": "too_many_requests", "message": "too many requests"}})
+    with open_page(browser, server, DESKTOP, wait_ready=False, clock=True, setup=limited) as page:
+        page.wait_for_selector("#status.loading")
+        assert page.inner_text("#status") == "too many requests · retrying…" and status_dot(page) == AMBER
+        page.unroute_all()
+        page.clock.run_for(4_000)  # it keeps polling, and recovers
+        page.wait_for_selector("#status.ready")
+
+
 def test_new_chat_drops_the_request_in_flight(page: Any) -> None:
     held: list[Any] = []
     page.route("**/chat", lambda route: held.append(route))
@@ -353,3 +363,62 @@ def test_markdown_heading_marks_are_left_out_of_the_passage(page: Any, server: S
         assert source.get_attribute("data-context") == "passage"
         passage = source.locator(".source-text").inner_text()
         assert "History of the Copper Bridge" in passage and "#" not in passage
+
+
+HOSTILE_TITLE = "<img src=x onerror=\"window.__xss='title'\"> Hostile glass harps <svg onload=\"window.__xss='svg'\">"
+HOSTILE_TEXT = (
+    "Spring fairs fill the harbour of Tallinn. "
+    "The hostile glass harps of Tallinn <a href=\"javascript:window.__xss='link'\" onclick=\"window.__xss='click'\">"
+    "are tuned</a> by <b onmouseover=\"window.__xss='hover'\">Oskar Vell</b> every spring "
+    "<script>window.__xss='script'</script><iframe srcdoc=\"<script>parent.__xss='frame'</script>\"></iframe>. "
+    "Visitors hear them from the harbour."
+)
+#: Markup a browser would act on, anywhere the page shows server or document text.
+LIVE_MARKUP = ("script", "img", "svg", "iframe", "a[href]", "b", "[onclick]", "[onerror]", "[onload]", "[onmouseover]")
+
+
+def test_hostile_markup_is_shown_as_text_and_never_runs(page: Any, server: Server, artifacts: Path) -> None:
+    """A document's title and text with scripts, event-handler attributes and a `javascript:` link: the chat answer,
+    its sources list and the source panel show every character of it literally, and none of it executes."""
+    with uploaded(server, {"title": HOSTILE_TITLE, "text": HOSTILE_TEXT}) as doc_id:
+        stored = httpx.get(f"{server.url}/documents/{doc_id}", timeout=30).json()["title"]  # as the index keeps it
+        answer = ask(page, "Who tunes the hostile glass harps of Tallinn every spring?")
+        body = answer.locator(".body").inner_text()
+        assert "Oskar Vell" in body and "<a href=\"javascript:window.__xss='link'\"" in body  # quoted, as text
+        assert "<script>window.__xss='script'</script>" in body
+        assert answer.locator(".sources .title").first.inner_text().startswith("<img src=x onerror=")
+        source = open_source(page, answer.locator(".body .cite").first)
+        assert source.get_attribute("data-context") == "passage"
+        passage = source.locator(".source-text").inner_text()
+        assert "onmouseover=\"window.__xss='hover'\"" in passage and "<iframe srcdoc=" in passage
+        assert source.locator(".source-title").inner_text() == stored and stored.startswith("<img src=x onerror=")
+        # hover and click everything the answer and the panel show: a live handler or link would fire now
+        for part in (answer.locator(".body"), source.locator(".source-text"), source.locator(".source-title")):
+            part.hover()
+            part.click()
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.__xss") is None
+        assert page.evaluate("parent.__xss") is None
+        selector = ", ".join(f"{scope} {tag}" for scope in (".msg", "#source") for tag in LIVE_MARKUP)
+        assert page.locator(selector).count() == 0
+        assert page.url == server.url + "/"  # no javascript: or other navigation happened
+        page.screenshot(path=str(artifacts / "chat-hostile-markup.png"))
+
+
+def test_a_hostile_markdown_upload_is_text_too(page: Any, server: Server) -> None:
+    """A `.md` upload is never rendered: a `javascript:` link and raw HTML in it stay characters."""
+    md = ("# Copper harp notes\n\nThe copper harps of Varn were [tuned by Ilse Marr](javascript:window.__xss='md') "
+          "in 1932. <script>window.__xss='md-script'</script>\n")
+    r = httpx.post(server.url + "/documents", files={"file": ("copper-harps.md", md.encode(), "text/markdown")},
+                   headers=server.auth, timeout=120)
+    assert r.status_code == 201, r.text
+    try:
+        answer = ask(page, "Who tuned the copper harps of Varn?")
+        assert "(javascript:window.__xss='md')" in answer.locator(".body").inner_text()
+        source = open_source(page, answer.locator(".body .cite").first)
+        assert "<script>window.__xss='md-script'</script>" in source.locator(".source-text").inner_text()
+        source.locator(".source-text").click()
+        assert page.evaluate("window.__xss") is None
+        assert page.locator(".msg a, .msg script, #source a, #source script").count() == 0
+    finally:
+        httpx.delete(f"{server.url}/documents/copper-harps", headers=server.auth, timeout=120)

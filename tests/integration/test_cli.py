@@ -53,6 +53,7 @@ def test_ask_json_cites_the_seed(index: Path) -> None:
     assert data["citations"][0]["doc_id"] == "000_d024cab3850fab44"
     cite = data["citations"][0]
     assert set(cite) == {"n", "doc_id", "title", "chunk_id", "text", "start", "end", "score", "verified", "support"}
+    assert data["generation"] and (index / "generations" / data["generation"]).is_dir()
     source = (SEEDS / "000_d024cab3850fab44.txt").read_text()
     assert any(source[c["start"] : c["end"]] == c["text"] for c in data["citations"])
 

@@ -113,11 +113,13 @@ def test_cors_allows_configured_origins(pipeline: Pipeline) -> None:
 # --- GET /documents/{doc_id}: the full text the chat page shows around a cited sentence ---
 
 
-def test_read_document_returns_its_full_text(client: TestClient) -> None:
+def test_read_document_returns_its_full_text(client: TestClient, pipeline: Pipeline) -> None:
     r = client.get("/documents/cats")
     assert r.status_code == 200, r.text
+    live = pipeline.snapshot.path.name
     assert r.json() == {"doc_id": "cats", "title": "Cats sleep for sixteen hours a day", "source": "",
-                        "date": None, "text": CATS}
+                        "date": None, "text": CATS, "generation": live}
+    assert r.headers["X-Index-Generation"] == live
 
 
 def test_a_trailing_slash_lists_the_documents(client: TestClient) -> None:

@@ -130,7 +130,7 @@ def test_a_folder_skips_what_it_cannot_read_when_asked(tmp_path: Path) -> None:
     assert sorted((s.path.name, s.keep) for s in skipped) == [("bad.jsonl", True), ("empty.md", False),
                                                               ("latin.txt", True)]
     latin = f"{tmp_path / 'sub' / 'latin.txt'}: not UTF-8 text (invalid byte at offset 3)"
-    assert {s.reason for s in skipped} >= {f"{tmp_path / 'empty.md'}: no text", latin}
+    assert {s.reason for s in skipped} >= {f"{tmp_path / 'empty.md'}: no text (no word to search)", latin}
     with pytest.raises(UnsupportedDocument):  # without a list to collect them, the first one stops the load
         load_paths([tmp_path])
     with pytest.raises(UnsupportedDocument):  # a file named directly is always an error

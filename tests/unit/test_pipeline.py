@@ -68,7 +68,8 @@ def test_bad_questions_raise_domain_errors(pipeline: Pipeline) -> None:
 def test_json_shape(pipeline: Pipeline) -> None:
     d = pipeline.answer("When did the rocket launch?").to_dict()
     assert set(d) == {"question", "answer", "short_answer", "short_answer_confidence", "abstained", "citations",
-                      "timings_ms", "answerer", "fallback", "flagged", "dropped_sentences"}
+                      "timings_ms", "answerer", "fallback", "flagged", "dropped_sentences", "generation"}
+    assert d["generation"] == pipeline.snapshot.path.name
     assert set(d["citations"][0]) == {"n", "doc_id", "title", "chunk_id", "text", "start", "end", "score", "verified",
                                       "support"}
     assert d["answerer"] == "extractive" and d["fallback"] is None and d["citations"][0]["verified"]
