@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from rag.errors import IndexCorrupt, IndexNotFound
 from rag.retrieval.alignment import TokenStore
 from rag.store.docstore import DocRecord, read_docstore, write_docstore
+from rag.store.faults import crash_point
 from rag.types import Chunk, Sentence
 
 if TYPE_CHECKING:
@@ -202,8 +203,9 @@ def publish(
     manifest.generation = name
     manifest.chunks = len(chunks)
     manifest.created_at = time.time()
-    faiss.write_index(vectors, str(tmp / _VECTORS))
     write_docstore(tmp / _DOCSTORE, documents, chunks, sentences)
+    crash_point("chunks-written")
+    faiss.write_index(vectors, str(tmp / _VECTORS))
     arrays = {_SENTENCE_VECTORS: np.ascontiguousarray(sentence_vectors, dtype=np.float32)}
     if sentence_tokens is not None:
         arrays |= {_SENTENCE_TOKENS: sentence_tokens.vectors, _SENTENCE_TOKEN_OFFSETS: sentence_tokens.offsets}
@@ -213,14 +215,19 @@ def publish(
     (tmp / _MANIFEST).write_text(manifest.to_json())
     for f in tmp.iterdir():
         _fsync(f)
+    crash_point("vectors-written")
     final = gens / name
+    crash_point("before-rename")
     os.replace(tmp, final)
     _fsync(gens)
+    crash_point("after-rename")
     pointer_tmp = index_dir / f".CURRENT.{name}"
     pointer_tmp.write_text(name + "\n")
     _fsync(pointer_tmp)
+    crash_point("before-current")
     os.replace(pointer_tmp, index_dir / "CURRENT")
     _fsync(index_dir)
+    crash_point("after-current")
     collect_garbage(index_dir, keep={name})
     return final
 
