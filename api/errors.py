@@ -66,9 +66,10 @@ _MEANING = {
     415: "`unsupported_document`: a file type or body the loaders cannot read.",
     422: "`invalid_request`, `empty_question` or `empty_document`: the message says which field and why.",
     429: "`too_many_requests`: over the rate limit; `Retry-After` says when to try again.",
-    500: "`index_corrupt` (rebuild the index) or `internal_error` (logged on the server).",
+    500: "`internal_error` (logged on the server).",
     502: "`llm_error`: the configured LLM server failed.",
-    503: "`index_not_found` or `model_unavailable`: the message says what to run.",
+    503: "`index_not_found`, `index_corrupt` (damaged: rebuild it) or `model_unavailable`: the message says what to "
+         "run.",
 }
 #: Statuses any route can answer: a broken ``Content-Length``, a body over the limit, the rate limit.
 _ANY_ROUTE = (400, 413, 429)

@@ -261,6 +261,9 @@ class ReadyOut(BaseModel):
     chunks: int
     generation: str
     model: str
+    problem: str | None = Field(
+        None, description="Why the index folder's newest generation is not the one answered from (damaged, or built "
+        "with other settings), and what to do; null when it is.")
 
 
 class NotReadyOut(BaseModel):

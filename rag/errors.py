@@ -29,10 +29,10 @@ class IndexMismatch(RagError):
 
 
 class IndexCorrupt(RagError):
-    """The index files are unreadable or inconsistent."""
+    """The index files are missing, unreadable or inconsistent (``CURRENT`` naming no generation, a truncated file)."""
 
     code = "index_corrupt"
-    status = 500
+    status = 503
 
 
 class EmptyQuestion(RagError):

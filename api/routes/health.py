@@ -33,7 +33,8 @@ async def healthz() -> dict[str, str]:
                                      "do."}},
 )
 async def readyz(request: Request) -> Any:
-    """200 with the index size once the model and index are loaded; 503 with the reason otherwise."""
+    """200 with the index size once the model and index are loaded (and `problem` when a newer generation could not
+    be loaded, the last good one still answering); 503 with the reason otherwise."""
     readiness: Readiness = request.app.state.readiness
     reason = await readiness.check()
     if reason is not None:
@@ -45,6 +46,7 @@ async def readyz(request: Request) -> Any:
         "chunks": len(snap.chunks),
         "generation": snap.manifest.generation or snap.path.name,
         "model": snap.manifest.model_id,
+        "problem": readiness.pipeline.index.problem,
     }
 
 

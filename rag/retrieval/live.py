@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from rag.errors import RagError
 from rag.retrieval.hybrid import HybridRetriever
@@ -29,6 +29,15 @@ class LoadedIndex:
     titles: dict[str, str]
 
 
+@dataclass(frozen=True)
+class _Failure:
+    """A first load that failed: of which generation (``CURRENT``'s text), when, and why."""
+
+    name: str | None
+    at: float
+    error: RagError
+
+
 class LiveIndex:
     """The generation a pipeline answers from; safe to share between threads.
 
@@ -41,18 +50,39 @@ class LiveIndex:
         self._loaded: LoadedIndex | None = None
         self._lock = threading.RLock()
         self._checked = time.monotonic()  # when the index folder was last looked at for a newer generation
-        self._refused = ""  # a generation that could not be loaded (built with other settings): not retried
+        # What CURRENT held when it could not be loaded (damaged, other settings), not retried; () for nothing
+        self._refused: tuple[str | None, ...] = ()
+        self._failed: _Failure | None = None  # the last failed first load, not retried for index_watch_seconds
+        #: Why the index folder's live generation is not the one answered from (it failed to load), else None.
+        self.problem: str | None = None
 
     @property
     def loaded(self) -> LoadedIndex:
-        """The live generation, loaded (and checked against the settings) on first use."""
+        """The live generation, loaded (and checked against the settings) on first use.
+
+        While none could be loaded, the same error is raised again without reading the files until ``CURRENT``
+        changes or ``index_watch_seconds`` pass, so that requests to a server over a damaged index stay cheap."""
         cur = self._loaded
         if cur is None:
             with self._lock:
                 if self._loaded is None:
-                    self._loaded = self._load()
+                    self._loaded = self._first_load()
                 cur = self._loaded
         return cur
+
+    def _first_load(self) -> LoadedIndex:
+        from rag.store.generations import current_name
+
+        name, now, failed = current_name(self.settings.index.index_dir), time.monotonic(), self._failed
+        if failed is not None and failed.name == name and now - failed.at < self.settings.index.index_watch_seconds:
+            raise failed.error
+        try:
+            loaded = self._load()
+        except RagError as e:
+            self._failed = _Failure(name, now, e)
+            raise
+        self._failed = None
+        return loaded
 
     @property
     def current(self) -> LoadedIndex | None:
@@ -63,36 +93,46 @@ class LiveIndex:
         """Swap in the newest published generation; requests in flight keep the old one."""
         fresh = self._load()
         with self._lock:
-            self._loaded = fresh
+            self._loaded, self.problem, self._failed = fresh, None, None
 
     def refresh(self) -> None:
         """Swap in a generation another process published (``rag index`` beside a running server), looking at the
-        index folder at most every ``index_watch_seconds``. It may load an index: call it from a worker thread."""
+        index folder at most every ``index_watch_seconds``. It may load an index: call it from a worker thread.
+
+        A generation that cannot be loaded (damaged, ``CURRENT`` naming nothing, built with other settings) is not
+        retried; the loaded one keeps answering and ``problem`` says why until another generation is published."""
         cur = self._loaded
-        live = None if cur is None else self._published_elsewhere(cur)
-        if live is None:
+        live = False if cur is None else self._published_elsewhere(cur)
+        if live is False or cur is None:
             return
         with self._lock:
             if self._loaded is not cur:
                 return
             try:
-                self._loaded = self._load()
-            except RagError as e:  # e.g. rebuilt with other settings: keep answering from what we have
-                self._refused = live
-                log.warning("not switching to index generation %s: %s", live, e.message)
+                self._loaded, self.problem = self._load(), None
+            except Exception as e:  # keep answering from what we have, whatever went wrong
+                message = e.message if isinstance(e, RagError) else f"{type(e).__name__}: {e}"
+                self._refused = (live,)
+                self.problem = (f"answering from generation {cur.snapshot.path.name}: the index folder's newest "
+                                f"one cannot be used: {message}")
+                log.warning("not switching to the index folder's newest generation: %s", message)
 
-    def _published_elsewhere(self, cur: LoadedIndex) -> str | None:
-        """The name of the index folder's live generation when it is not the one loaded (nor one refused before)."""
+    def _published_elsewhere(self, cur: LoadedIndex) -> str | Literal[False] | None:
+        """What ``CURRENT`` holds (None: no ``CURRENT``) when it is not the loaded generation nor one refused
+        before; ``False`` when there is nothing to load."""
         every, now = self.settings.index.index_watch_seconds, time.monotonic()
         if every <= 0 or now - self._checked < every:
-            return None
+            return False
         self._checked = now
-        from rag.store.generations import current_generation
+        from rag.store.generations import current_name
 
-        live = current_generation(self.settings.index.index_dir)
-        if live is None or live.name in (cur.snapshot.path.name, self._refused):
-            return None
-        return live.name
+        live = current_name(self.settings.index.index_dir)
+        if live == cur.snapshot.path.name:
+            self.problem, self._refused = None, ()  # CURRENT names the loaded generation again
+            return False
+        if (live,) == self._refused:
+            return False
+        return live
 
     def _load(self) -> LoadedIndex:
         from rag.retrieval.sentence_index import SentenceIndex
@@ -100,9 +140,9 @@ class LiveIndex:
         from rag.store.generations import load_snapshot, read_manifest
 
         index_dir = self.settings.index.index_dir
-        wanted = self._expected()  # loads the model first: its identity is part of what an index must match
-        check_compatible(read_manifest(index_dir), wanted)
+        read_manifest(index_dir)  # a missing or damaged index is reported before the model loads
         snap = load_snapshot(index_dir)
+        check_compatible(snap.manifest, self._expected())  # loads the model: its identity is part of the check
         limit_blas_threads(self.settings.embedding.blas_threads)
         titles = {d: r.title for d, r in snap.documents.items()}
         return LoadedIndex(snap, HybridRetriever(snap, SentenceIndex(snap)), titles)

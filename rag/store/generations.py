@@ -21,7 +21,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,10 +70,11 @@ class Manifest:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 
     @classmethod
-    def from_json(cls, raw: str) -> Manifest:
-        data = json.loads(raw)
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
+    def from_json(cls, raw: str | bytes) -> Manifest:
+        """Parse and type-check a manifest (unknown keys are ignored); raises ``pydantic.ValidationError``."""
+        from pydantic import TypeAdapter
+
+        return TypeAdapter(cls).validate_json(raw, strict=True)
 
 
 @dataclass
@@ -90,56 +91,127 @@ class Snapshot:
     sentence_tokens: TokenStore | None = None  # rows as sentence_vectors
 
 
-def current_generation(index_dir: Path) -> Path | None:
-    """The live generation's folder, or None when no index was published."""
-    pointer = index_dir / "CURRENT"
-    if not pointer.is_file():
+def current_name(index_dir: Path) -> str | None:
+    """The generation name ``CURRENT`` holds (not checked), or None when no index was published."""
+    try:
+        return (index_dir / "CURRENT").read_text(encoding="utf-8", errors="replace").strip()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
-    name = pointer.read_text().strip()
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    """The live generation's folder, or None when no index was published (or ``CURRENT`` names no generation)."""
+    name = current_name(index_dir)
+    if not name or not _is_generation_name(name):
+        return None
     path = index_dir / "generations" / name
     return path if path.is_dir() else None
 
 
-def read_manifest(index_dir: Path) -> Manifest:
-    """The live manifest; raises ``IndexNotFound`` when there is none."""
-    gen = current_generation(index_dir)
-    if gen is None:
+def _is_generation_name(name: str) -> bool:
+    return not name.startswith(".") and "/" not in name and "\\" not in name and name.isprintable()
+
+
+def rebuild_hint(index_dir: Path) -> str:
+    """How to replace a damaged index (the folders it was built from are the user's to name)."""
+    where = "" if index_dir == Path("index") else f" --index-dir {index_dir}"
+    return f"rebuild it with `rag index --rebuild <your folders>{where}`"
+
+
+def _damaged(index_dir: Path, what: str) -> IndexCorrupt:
+    """The one-line error for a damaged index: what is wrong, and the fix."""
+    return IndexCorrupt(" ".join(f"the index in {index_dir} is damaged: {what}; {rebuild_hint(index_dir)}".split()))
+
+
+def live_generation(index_dir: Path) -> Path:
+    """The live generation's folder; raises ``IndexNotFound`` when none was published and ``IndexCorrupt`` when
+    ``CURRENT`` names a generation that is not there."""
+    name = current_name(index_dir)
+    if name is None:
         where = "" if index_dir == Path("index") else f" --index-dir {index_dir}"
         raise IndexNotFound(f"no index in {index_dir}: build one with `rag index seeds/{where}`")
+    gen = current_generation(index_dir)
+    if gen is None:
+        shown = name[:80] + ("..." if len(name) > 80 else "")
+        raise _damaged(index_dir, f"CURRENT names generation {shown!r}, which is not in generations/")
+    return gen
+
+
+def read_manifest(index_dir: Path) -> Manifest:
+    """The live manifest; raises ``IndexNotFound`` when there is none, ``IndexCorrupt`` when it is unreadable."""
+    from pydantic import ValidationError
+
+    gen = live_generation(index_dir)
+    path = gen / _MANIFEST
     try:
-        return Manifest.from_json((gen / _MANIFEST).read_text())
-    except (OSError, ValueError, TypeError) as e:
-        raise IndexCorrupt(f"unreadable manifest in {gen}: {e}; rebuild with `rag index --rebuild`") from e
+        return Manifest.from_json(path.read_bytes())
+    except FileNotFoundError:
+        raise _damaged(index_dir, f"generations/{gen.name} has no {_MANIFEST}") from None
+    except OSError as e:
+        raise _damaged(index_dir, f"generations/{gen.name}/{_MANIFEST} cannot be read ({e.strerror or e})") from None
+    except ValidationError as e:
+        first = e.errors()[0]
+        field = ".".join(str(x) for x in first["loc"]) or "the file"
+        raise _damaged(index_dir, f"generations/{gen.name}/{_MANIFEST} is garbled ({field}: {first['msg']})"
+                       ) from None
 
 
 def load_snapshot(index_dir: Path) -> Snapshot:
-    """Load the live generation fully into memory (later swaps never affect it)."""
-    import sqlite3
-
+    """Load the live generation fully into memory (later swaps never affect it); raises ``IndexCorrupt`` naming the
+    file that is missing, unreadable or inconsistent with the others."""
     import faiss
     import numpy as np
 
     manifest = read_manifest(index_dir)
-    gen = current_generation(index_dir)
-    assert gen is not None
-    try:
-        vectors = faiss.read_index(str(gen / _VECTORS))
-        documents, chunks, sentences = read_docstore(gen / _DOCSTORE)
-        sentence_vectors = np.load(gen / _SENTENCE_VECTORS, allow_pickle=False)
-        tokens = None
-        if (gen / _SENTENCE_TOKENS).exists():
-            tokens = TokenStore(np.load(gen / _SENTENCE_TOKENS, allow_pickle=False),
-                                np.load(gen / _SENTENCE_TOKEN_OFFSETS, allow_pickle=False))
-    except (RuntimeError, sqlite3.Error, OSError, ValueError) as e:
-        raise IndexCorrupt(f"unreadable index in {gen}: {e}; rebuild with `rag index --rebuild`") from e
-    if (vectors.ntotal != len(chunks) or manifest.chunks != len(chunks) or len(sentence_vectors) != len(sentences)
-            or manifest.token_vectors != (tokens is not None)
-            or (tokens is not None and not _tokens_consistent(tokens, len(sentences), manifest.dimension))):
-        raise IndexCorrupt(
-            f"index in {gen} is inconsistent ({vectors.ntotal} vectors, {len(chunks)} chunks, "
-            f"{len(sentences)} sentences); rebuild with `rag index --rebuild`"
-        )
+    gen = live_generation(index_dir)
+
+    def read(name: str, reader: Callable[[Path], Any]) -> Any:
+        path = gen / name
+        if not path.is_file():
+            raise _damaged(index_dir, f"generations/{gen.name}/{name} is missing")
+        try:
+            return reader(path)
+        except Exception as e:  # any failure to parse a file means the file is damaged: never a traceback
+            why = " ".join(str(e).split())[:200] or type(e).__name__
+            raise _damaged(index_dir, f"generations/{gen.name}/{name} cannot be read ({why})") from e
+
+    def array(path: Path) -> np.ndarray:
+        return np.load(path, allow_pickle=False)
+
+    vectors = read(_VECTORS, lambda path: faiss.read_index(str(path)))
+    documents, chunks, sentences = read(_DOCSTORE, read_docstore)
+    sentence_vectors = read(_SENTENCE_VECTORS, array)
+    tokens = None
+    if manifest.token_vectors or (gen / _SENTENCE_TOKENS).exists():
+        tokens = TokenStore(read(_SENTENCE_TOKENS, array), read(_SENTENCE_TOKEN_OFFSETS, array))
+    problem = _inconsistency(manifest, documents, chunks, vectors, sentences, sentence_vectors, tokens)
+    if problem:
+        raise _damaged(index_dir, f"generations/{gen.name} is inconsistent ({problem})")
     return Snapshot(manifest, documents, chunks, vectors, sentences, sentence_vectors, gen, tokens)
+
+
+def _inconsistency(manifest: Manifest, documents: dict[str, DocRecord], chunks: dict[int, Chunk], vectors: Any,
+                   sentences: dict[int, Sentence], sentence_vectors: Any, tokens: TokenStore | None) -> str:
+    """What does not fit between a generation's files, or ``""``."""
+    import faiss
+
+    dim = manifest.dimension
+    if manifest.chunks != len(chunks):
+        return f"the manifest counts {manifest.chunks} chunks, {_DOCSTORE} holds {len(chunks)}"
+    if getattr(vectors, "d", None) != dim or not hasattr(vectors, "id_map"):
+        return f"{_VECTORS} is not an index of {dim}-dimensional vectors by chunk id"
+    if vectors.ntotal != len(chunks) or set(faiss.vector_to_array(vectors.id_map).tolist()) != set(chunks):
+        return f"{_VECTORS} holds {vectors.ntotal} vectors for other chunks than the {len(chunks)} in {_DOCSTORE}"
+    if any(c.doc_id not in documents for c in chunks.values()) or any(
+            s.doc_id not in documents for s in sentences.values()):
+        return f"{_DOCSTORE} has chunks or sentences of documents it does not hold"
+    if sentence_vectors.ndim != 2 or sentence_vectors.shape != (len(sentences), dim):
+        return f"{_SENTENCE_VECTORS} has shape {sentence_vectors.shape}, not ({len(sentences)}, {dim})"
+    if manifest.token_vectors != (tokens is not None):
+        return f"the manifest says token_vectors={manifest.token_vectors}, the files say otherwise"
+    if tokens is not None and not _tokens_consistent(tokens, len(sentences), dim):
+        return f"{_SENTENCE_TOKENS} and {_SENTENCE_TOKEN_OFFSETS} do not fit the {len(sentences)} sentences"
+    return ""
 
 
 def _tokens_consistent(tokens: TokenStore, sentences: int, dimension: int) -> bool:
@@ -232,8 +304,9 @@ def publish(
     return final
 
 
-def collect_garbage(index_dir: Path, keep: set[str] | None = None) -> None:
-    """Drop unfinished writes and all but the newest two generations (readers hold theirs in memory)."""
+def collect_garbage(index_dir: Path, keep: set[str] | None = None, newest: int = 2) -> None:
+    """Drop unfinished writes and all but the ``newest`` generations (readers hold theirs in memory); call under
+    ``write_lock``."""
     gens = index_dir / "generations"
     if not gens.is_dir():
         return
@@ -244,7 +317,13 @@ def collect_garbage(index_dir: Path, keep: set[str] | None = None) -> None:
     for stale in index_dir.glob(".CURRENT.*"):
         stale.unlink(missing_ok=True)
     done = sorted((p for p in gens.iterdir() if not p.name.startswith(".")), key=lambda p: p.name)
-    for old in done[:-2]:
+    if live is not None:
+        # Newer than the live one yet not live: renamed into place by a writer killed before it replaced CURRENT
+        # (no other writer runs while the lock is held), so never published.
+        for unpublished in [p for p in done if p.name > live.name and p.name not in keep]:
+            shutil.rmtree(unpublished, ignore_errors=True)
+            done.remove(unpublished)
+    for old in done[:-newest]:
         if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
 

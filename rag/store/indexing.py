@@ -61,6 +61,8 @@ def update_index(
         if not report.changed and not rebuild and (index_dir / "CURRENT").exists():
             return report
         report.generation = contents.publish(index_dir, wanted, embedder.dimension).name
+        if rebuild:  # the index was discarded, maybe for being damaged: keep nothing of it
+            collect_garbage(index_dir, keep={report.generation}, newest=1)
         return report
 
 
