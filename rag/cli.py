@@ -41,8 +41,8 @@ def domain_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except RagError as e:
-            typer.echo(f"error: {e.message}", err=True)
-            raise typer.Exit(2 if e.code in ("index_not_found", "index_mismatch") else 1) from None
+            typer.echo(f"error: {' '.join(e.message.splitlines())}", err=True)  # one line, whatever the message
+            raise typer.Exit(2 if e.code in ("index_not_found", "index_mismatch", "index_corrupt") else 1) from None
         except OSError as e:  # the file system said no: a file where a folder should be, no permission, no space
             if isinstance(e, (FileExistsError, NotADirectoryError)) and e.filename and Path(e.filename).is_file():
                 typer.echo(f"error: {e.filename} is a file, not a folder (check --index-dir)", err=True)

@@ -8,8 +8,8 @@ and citations as recorded for that version; the next write completes; and nothin
 
 One seed index is built once (in process, with the session's model) and copied for every case; the versions to compare
 against are recorded from the library, which ``rag serve`` and ``ask`` run too. Each killed process pays a model load,
-so the kills run two at a time before the checks (``crashes``). A fresh ``rag serve`` and a fresh ``ask`` read two of
-the crashed indexes as well.
+so the kills run two at a time in the background while the checks run (``crashes``). A fresh ``rag serve`` and a
+fresh ``ask`` read two of the crashed indexes as well.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import json
 import os
 import shutil
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,8 @@ QUESTIONS = ("When was the Skarvik lighthouse lamp first lit?", "How many eggs d
              "Who led the Chinese delegation?")
 WRITERS = ("rag index", "POST /documents", "DELETE /documents/bees")
 #: Cases where a fresh process reads the crashed index too (a server start or an `ask` costs a model load).
+#: Seconds a server may take to load (a shared 2-core machine under load can take minutes).
+STARTUP = 480
 #: Writers killed at once: each one's start is mostly a single-threaded model load.
 PARALLEL = min(2, os.cpu_count() or 1)
 FRESH_READER = {("DELETE /documents/bees", "after-rename"): "rag serve", ("rag index", "before-current"): "ask"}
@@ -145,7 +148,7 @@ def crash(writer: str, step: str, index: Path, corpus: Path, case: Path) -> None
     log = case / "server.log"
     proc, url = start_server(index, log, {"RAG_CRASH_AT": step})
     try:
-        wait_for(url, proc, log, "/readyz")
+        wait_for(url, proc, log, "/readyz", timeout=STARTUP)
         listed = httpx.get(url + "/documents", timeout=30).json()
         assert [d["doc_id"] for d in listed["documents"]] == ["000_d024cab3850fab44", "bees"]
         with pytest.raises(httpx.TransportError):  # the server dies while answering
@@ -170,8 +173,9 @@ class Crash:
 
 @pytest.fixture(scope="module")
 def crashes(request: pytest.FixtureRequest, seed: Seed, tmp_path_factory: pytest.TempPathFactory
-            ) -> dict[tuple[str, str], Crash]:
-    """Every selected (writer, step) case killed at its step, ``PARALLEL`` at a time, each on a copy of the seed."""
+            ) -> Iterator[dict[tuple[str, str], Future[Crash]]]:
+    """Every selected (writer, step) case killed at its step, ``PARALLEL`` at a time in the background (in the order
+    the tests run), each on a copy of the seed; a test waits for its own."""
     cases = [(item.callspec.params["writer"], item.callspec.params["step"]) for item in request.session.items
              if item.module is request.module and hasattr(item, "callspec")]
     root = tmp_path_factory.mktemp("crashes")
@@ -186,7 +190,7 @@ def crashes(request: pytest.FixtureRequest, seed: Seed, tmp_path_factory: pytest
         return Crash(folder / "index", None)
 
     with ThreadPoolExecutor(PARALLEL) as pool:
-        return dict(zip(cases, pool.map(kill, cases), strict=True))
+        yield {case: pool.submit(kill, case) for case in cases}
 
 
 def fresh_reader(kind: str, index: Path, case: Path) -> Version:
@@ -204,7 +208,7 @@ def fresh_reader(kind: str, index: Path, case: Path) -> Version:
     log = case / "fresh.log"
     proc, url = start_server(index, log)
     try:
-        wait_for(url, proc, log, "/readyz")
+        wait_for(url, proc, log, "/readyz", timeout=STARTUP)
         listed = httpx.get(url + "/documents", timeout=30).json()
         assert listed["generation"] == snap.path.name
         answers = [answer_key(httpx.post(url + "/ask", json={"question": q}, timeout=60).json()) for q in QUESTIONS]
@@ -223,10 +227,10 @@ def leftovers(index: Path, allowed: set[str]) -> list[str]:
 
 @pytest.mark.parametrize("step", STEPS)
 @pytest.mark.parametrize("writer", WRITERS)
-def test_a_kill_at_any_step_leaves_one_whole_version(seed: Seed, crashes: dict[tuple[str, str], Crash],
+def test_a_kill_at_any_step_leaves_one_whole_version(seed: Seed, crashes: dict[tuple[str, str], Future[Crash]],
                                                      real_embedder: Any, tmp_path: Path, writer: str, step: str
                                                      ) -> None:
-    killed = crashes[(writer, step)]
+    killed = crashes[(writer, step)].result()
     if killed.error is not None:
         raise killed.error
     index = killed.index
