@@ -305,8 +305,8 @@ def publish(
 
 
 def collect_garbage(index_dir: Path, keep: set[str] | None = None, newest: int = 2) -> None:
-    """Drop unfinished writes and all but the ``newest`` generations (readers hold theirs in memory); call under
-    ``write_lock``."""
+    """Drop unfinished writes and all but the ``newest`` generations and ``keep`` (readers hold theirs in memory);
+    call under ``write_lock``."""
     gens = index_dir / "generations"
     if not gens.is_dir():
         return
@@ -318,12 +318,13 @@ def collect_garbage(index_dir: Path, keep: set[str] | None = None, newest: int =
         stale.unlink(missing_ok=True)
     done = sorted((p for p in gens.iterdir() if not p.name.startswith(".")), key=lambda p: p.name)
     if live is not None:
-        # Newer than the live one yet not live: renamed into place by a writer killed before it replaced CURRENT
-        # (no other writer runs while the lock is held), so never published.
-        for unpublished in [p for p in done if p.name > live.name and p.name not in keep]:
+        # Written after the live one yet not live: renamed into place by a writer killed before it replaced CURRENT
+        # (writers hold the lock, so no write is under way), hence never published.
+        born = live.stat().st_mtime_ns
+        for unpublished in [p for p in done if p.name not in keep and p.stat().st_mtime_ns > born]:
             shutil.rmtree(unpublished, ignore_errors=True)
             done.remove(unpublished)
-    for old in done[:-newest]:
+    for old in done[:-newest] if newest else done:
         if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
 

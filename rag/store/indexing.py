@@ -62,7 +62,7 @@ def update_index(
             return report
         report.generation = contents.publish(index_dir, wanted, embedder.dimension).name
         if rebuild:  # the index was discarded, maybe for being damaged: keep nothing of it
-            collect_garbage(index_dir, keep={report.generation}, newest=1)
+            collect_garbage(index_dir, keep={report.generation}, newest=0)
         return report
 
 

@@ -18,7 +18,6 @@ from rag.store.generations import current_generation, load_snapshot
 from tests.damage import DAMAGED, OTHER_MODEL, Damage, damage_live, every_file_damage, publish_copy
 from tests.fakes import HashTokenEmbedder
 from tests.texts import BREAD, ROCKETS, plain_article
-from tests.unit.test_api_routes import readyz
 
 ROCKET_Q = "When did the rocket launch?"
 
@@ -92,10 +91,14 @@ def test_a_write_refuses_a_damaged_index_and_rebuild_replaces_it(built: Settings
     assert not pipeline.answer(ROCKET_Q).abstained
 
 
-def wait_until(check: object, seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not check() and time.monotonic() < deadline:  # type: ignore[operator]
-        time.sleep(0.02)
+def readyz(client: TestClient) -> dict[str, object]:
+    """/readyz once the background warm-up has finished."""
+    deadline = time.monotonic() + 30
+    while True:
+        r = client.get("/readyz").json()
+        if "loading" not in str(r.get("reason", "")) or time.monotonic() > deadline:
+            return r  # type: ignore[no-any-return]
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("kind", ["vectors.faiss truncated", "docstore.sqlite garbled", "manifest.json wrong types",

@@ -142,3 +142,20 @@ def test_failed_write_leaves_previous_index_live(settings: Settings, fake_embedd
     monkeypatch.undo()
     p.update(upsert=[plain_article("rockets", ROCKETS)])  # and the next write cleans up
     assert not list((settings.index.index_dir / "generations").glob(".tmp-*"))
+
+
+def test_a_generation_renamed_into_place_but_never_published_is_removed(settings: Settings,
+                                                                       fake_embedder: HashEmbedder) -> None:
+    """What a writer killed between the rename and the CURRENT swap leaves: the next write removes it."""
+    import os
+    import shutil
+
+    p = build(settings, fake_embedder, cats=CATS)
+    index = settings.index.index_dir
+    live = current_generation(index)
+    assert live is not None
+    orphan = index / "generations" / "99991231T235959-unpublished"  # sorts last, as a newer generation would
+    shutil.copytree(live, orphan)
+    os.utime(orphan, ns=(live.stat().st_mtime_ns + 10**9,) * 2)
+    report = p.update(upsert=[plain_article("rockets", ROCKETS)])
+    assert sorted(x.name for x in (index / "generations").iterdir()) == sorted([live.name, report.generation])
