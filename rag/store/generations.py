@@ -172,7 +172,8 @@ def load_snapshot(index_dir: Path) -> Snapshot:
         try:
             return reader(path)
         except Exception as e:  # any failure to parse a file means the file is damaged: never a traceback
-            why = " ".join(str(e).split())[:200] or type(e).__name__
+            # FAISS prefixes its reason with the C++ function and source line: keep the reason.
+            why = " ".join(str(e).rsplit("Error: ", 1)[-1].split())[:160] or type(e).__name__
             raise _damaged(index_dir, f"generations/{gen.name}/{name} cannot be read ({why})") from e
 
     def array(path: Path) -> np.ndarray:
