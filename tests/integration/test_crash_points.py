@@ -51,7 +51,7 @@ QUESTIONS = ("When was the Skarvik lighthouse lamp first lit?", "How many eggs d
              "Who led the Chinese delegation?")
 WRITERS = ("rag index", "POST /documents", "DELETE /documents/bees")
 #: Cases where a fresh process reads the crashed index too (a server start or an `ask` costs a model load).
-#: Seconds a server may take to load (a shared 2-core machine under load can take minutes).
+#: Seconds a process may take to load the model and run (a shared 2-core machine under load can take minutes).
 STARTUP = 480
 #: Writers killed at once: each one's start is mostly a single-threaded model load.
 PARALLEL = min(2, os.cpu_count() or 1)
@@ -142,7 +142,7 @@ def crash(writer: str, step: str, index: Path, corpus: Path, case: Path) -> None
     env |= {"RAG_CRASH_AT": step, "HF_HUB_OFFLINE": "1"}
     if writer == "rag index":
         out = subprocess.run([str(RAG), "index", str(corpus), "--index-dir", str(index)], env=env,
-                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+                             cwd=ROOT, capture_output=True, text=True, timeout=STARTUP)
         assert out.returncode == -9, (out.returncode, out.stdout, out.stderr)
         return
     log = case / "server.log"
@@ -200,7 +200,7 @@ def fresh_reader(kind: str, index: Path, case: Path) -> Version:
     snap = load_snapshot(index)  # what the reader must list; its answers are checked separately
     if kind == "ask":
         out = subprocess.run([str(RAG.parent / "ask"), "--json", QUESTIONS[0], "--index-dir", str(index)], env=env,
-                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+                             cwd=ROOT, capture_output=True, text=True, timeout=STARTUP)
         assert out.returncode == 0, out.stderr
         data = json.loads(out.stdout)
         assert data["generation"] == snap.path.name

@@ -60,7 +60,7 @@ def copy_of(good: Path, where: Path, damage: Damage | None = None) -> Path:
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | {"HF_HUB_OFFLINE": "1"}
     return subprocess.run([str(RAG.parent / args[0]), *args[1:]], capture_output=True, text=True, env=env, cwd=ROOT,
-                          timeout=300)
+                          timeout=480)
 
 
 def assert_one_line_with_the_fix(out: subprocess.CompletedProcess[str]) -> str:
