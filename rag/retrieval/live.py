@@ -137,11 +137,10 @@ class LiveIndex:
     def _load(self) -> LoadedIndex:
         from rag.retrieval.sentence_index import SentenceIndex
         from rag.store.compat import check_compatible
-        from rag.store.generations import load_snapshot, read_manifest
+        from rag.store.generations import load_snapshot
 
         index_dir = self.settings.index.index_dir
-        read_manifest(index_dir)  # a missing or damaged index is reported before the model loads
-        snap = load_snapshot(index_dir)
+        snap = load_snapshot(index_dir)  # a missing or damaged index is reported before the model loads
         check_compatible(snap.manifest, self._expected())  # loads the model: its identity is part of the check
         limit_blas_threads(self.settings.embedding.blas_threads)
         titles = {d: r.title for d, r in snap.documents.items()}
