@@ -52,6 +52,14 @@ class EmbeddingSettings(_Group):
         None, description="Local path or hub id; unset uses the bundled all-MiniLM-L6-v2 (offline).")
     embedding_batch_size: int = Field(64, ge=1, le=4096, description="Texts per forward pass.")
     embedding_device: str = Field("cpu", description="torch device.")
+    embedding_precision: Literal["float32", "int8"] = Field(
+        "float32", description="Weights the model's linear layers run with: `int8` quantises them dynamically "
+        "(torch) for faster CPU inference. Recorded in the index manifest: an index is only served at the "
+        "precision it was built with.")
+    embed_batch_wait_ms: float = Field(
+        2.0, ge=0, le=100, description="Concurrent questions are embedded in one forward pass; while requests "
+        "arrive together, a batch waits up to this long for more (a lone client never waits). 0 turns batching "
+        "off.")
     blas_threads: int = Field(
         1, ge=0, description="Cap numpy's/faiss's BLAS thread pools at query time (spinning BLAS threads otherwise "
         "stall the next query embedding on small machines); 0 leaves them alone.")

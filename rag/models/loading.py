@@ -33,12 +33,14 @@ class Models:
         if self._embedder is None:
             with self._lock:
                 if self._embedder is None:
+                    from rag.models.batching import batching
                     from rag.models.embedding import SentenceTransformerEmbedder
 
                     e = self.settings.embedding
-                    self._embedder = SentenceTransformerEmbedder(
-                        e.embedding_model, device=e.embedding_device, batch_size=e.embedding_batch_size
-                    )
+                    model = SentenceTransformerEmbedder(e.embedding_model, device=e.embedding_device,
+                                                        batch_size=e.embedding_batch_size,
+                                                        precision=e.embedding_precision)
+                    self._embedder = batching(model, e.embed_batch_wait_ms, max_texts=e.embedding_batch_size)
         return self._embedder
 
     @property
@@ -84,10 +86,15 @@ class Models:
         return self._local
 
     def close(self) -> None:
-        """Release the LLM client and stop the local model's server (after the last request)."""
+        """Release the LLM client, stop the local model's server (after the last request) and the embedding
+        batcher's thread."""
+        from rag.models.batching import BatchingEmbedder
+
         with self._lock:
             llm, self._llm = self._llm, None
             local, self._local = self._local, None
+        if isinstance(self._embedder, BatchingEmbedder):
+            self._embedder.close()
         if llm is not None:
             llm.close()
         if local is not None:
