@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from rag.errors import RagError
 
 if TYPE_CHECKING:
+    from rag.models.batching import BatchingEmbedder
     from rag.models.cross_encoder import CrossEncoderModel
     from rag.models.llm import ChatClient
     from rag.models.local_llm import LocalLLMServer
@@ -40,8 +41,18 @@ class Models:
                     model = SentenceTransformerEmbedder(e.embedding_model, device=e.embedding_device,
                                                         batch_size=e.embedding_batch_size,
                                                         precision=e.embedding_precision)
-                    self._embedder = batching(model, e.embed_batch_wait_ms, max_texts=e.embedding_batch_size)
+                    # int8 activations are quantised with one scale per forward pass, so a text's vector would
+                    # depend on the questions batched with it: at int8 each question is embedded alone.
+                    wait = 0 if e.embedding_precision == "int8" else e.embed_batch_wait_ms
+                    self._embedder = batching(model, wait, max_texts=e.embedding_batch_size)
         return self._embedder
+
+    @property
+    def batcher(self) -> BatchingEmbedder | None:
+        """The embedding batcher, once the model is loaded behind one (never triggers a load)."""
+        from rag.models.batching import BatchingEmbedder
+
+        return self._embedder if isinstance(self._embedder, BatchingEmbedder) else None
 
     @property
     def cross_encoder(self) -> CrossEncoderModel | None:
@@ -88,13 +99,11 @@ class Models:
     def close(self) -> None:
         """Release the LLM client, stop the local model's server (after the last request) and the embedding
         batcher's thread."""
-        from rag.models.batching import BatchingEmbedder
-
         with self._lock:
             llm, self._llm = self._llm, None
             local, self._local = self._local, None
-        if isinstance(self._embedder, BatchingEmbedder):
-            self._embedder.close()
+        if self.batcher is not None:
+            self.batcher.close()
         if llm is not None:
             llm.close()
         if local is not None:

@@ -209,9 +209,10 @@ def test_many_threads_get_their_own_vectors(callers: int) -> None:
     b.close()
 
 
-@pytest.mark.parametrize(("wait_ms", "batched"), [(2.0, True), (0.0, False)])
+@pytest.mark.parametrize(("precision", "wait_ms", "batched"),
+                         [("float32", 2.0, True), ("float32", 0.0, False), ("int8", 2.0, False)])
 def test_the_pipeline_model_is_loaded_at_its_precision_behind_the_batcher(
-        monkeypatch: pytest.MonkeyPatch, wait_ms: float, batched: bool) -> None:
+        monkeypatch: pytest.MonkeyPatch, precision: str, wait_ms: float, batched: bool) -> None:
     import rag.models.embedding
     from rag.models.loading import Models
     from rag.settings import Settings
@@ -223,8 +224,8 @@ def test_the_pipeline_model_is_loaded_at_its_precision_behind_the_batcher(
         return HashTokenEmbedder()
 
     monkeypatch.setattr(rag.models.embedding, "SentenceTransformerEmbedder", fake_model)
-    models = Models(Settings(embedding_precision="int8", embed_batch_wait_ms=wait_ms))
+    models = Models(Settings(embedding_precision=precision, embed_batch_wait_ms=wait_ms))
     e = models.embedder
-    assert made[0]["precision"] == "int8"
+    assert made[0]["precision"] == precision
     assert isinstance(e, BatchingTokenEmbedder) is batched and isinstance(e, TokenEmbedder)
     models.close()
