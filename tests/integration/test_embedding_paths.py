@@ -34,9 +34,8 @@ def seed_sentences() -> list[str]:
 def test_int8_model_is_quantised_and_embeds_close_to_float32(
         real_embedder: SentenceTransformerEmbedder, int8_embedder: SentenceTransformerEmbedder,
         seed_sentences: list[str]) -> None:
-    from torch.ao.nn.quantized.dynamic import Linear as DynamicQuantizedLinear
-
     import torch
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicQuantizedLinear
 
     modules = list(int8_embedder._model.modules())
     quantised = [m for m in modules if isinstance(m, DynamicQuantizedLinear)]
@@ -52,7 +51,7 @@ def test_int8_model_is_quantised_and_embeds_close_to_float32(
     # Nearest neighbours survive: each int8 vector is closest to its own float32 vector.
     assert (np.argmax(q8 @ f32.T, axis=1) == np.arange(len(texts))).all()
     # Token vectors come from the same quantised pass, as many as float32 gives, and close to them.
-    fv, ft = real_embedder.embed_with_tokens(texts[:5])
+    _, ft = real_embedder.embed_with_tokens(texts[:5])
     qv, qt = int8_embedder.embed_with_tokens(texts[:5])
     assert np.allclose(qv, int8_embedder.embed(texts[:5]), atol=1e-5)
     for a, b in zip(ft, qt, strict=True):
