@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -64,7 +65,7 @@ LAYOUTS = {
     "batched-blas2": Layout("batched-blas2", {"RAG_BLAS_THREADS": "2"}, "as batched, BLAS pools at 2 threads"),
     "int8": Layout("int8", {"RAG_EMBEDDING_PRECISION": "int8"}, "as batched, int8 embedding model (its own index)"),
 }
-DEFAULT_LAYOUTS = ("unbatched", "batched", "batched-torch1", "batched-threads8", "2workers")
+DEFAULT_LAYOUTS = ("unbatched", "batched", "batched-torch1", "2workers")
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Level:
     errors: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     client_cpu_s: float = 0.0
+    server_cpu_s: float = 0.0
     batches: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
@@ -93,6 +95,9 @@ class Level:
             "p99_ms": round(percentile(ms, 99), 2) if ms else None,
             "mean_ms": round(statistics.fmean(ms), 2) if ms else None,
             "client_cpu_share": round(self.client_cpu_s / self.seconds, 3) if self.seconds else 0.0,
+            # CPU the server spent per answer: what it costs, steadier than wall time on a shared machine.
+            "server_cpu_ms_per_answer": round(self.server_cpu_s * 1e3 / ok, 2) if ok else None,
+            "server_cpu_share": round(self.server_cpu_s / self.seconds, 3) if self.seconds else 0.0,
             **self.batches,
         }
 
@@ -201,6 +206,31 @@ async def drive(url: str, qs: list[str], clients: int, requests: int, seconds: f
     return level
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and all its descendants, from /proc (0 where it cannot be read)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    tree, total = {pid}, 0.0
+    changed = True
+    while changed:
+        changed = False
+        for p, (ppid, _) in stats.items():
+            if ppid in tree and p not in tree:
+                tree.add(p)
+                changed = True
+    for p in tree:
+        total += stats.get(p, (0, 0.0))[1]
+    return total
+
+
 def batch_counts(url: str) -> tuple[float, float]:
     """(batches, calls) the server's embedding batcher ran so far, from /metrics (0, 0 when it has none)."""
     try:
@@ -225,9 +255,10 @@ def run_layout(layout: Layout, index_dir: Path, qs: list[str], args: argparse.Na
         wait_ready(url, proc)
         asyncio.run(drive(url, qs, 4, args.warmup, 60, start=len(qs) // 2))  # untimed: first requests are slow
         for n in args.clients:
-            b0 = batch_counts(url)
+            b0, c0 = batch_counts(url), tree_cpu_seconds(proc.pid)
             level = asyncio.run(drive(url, qs, n, args.requests, args.seconds, start=0))
-            b1 = batch_counts(url)
+            b1, c1 = batch_counts(url), tree_cpu_seconds(proc.pid)
+            level.server_cpu_s = c1 - c0
             if b1[0] > b0[0]:
                 level.batches = {"embed_batches": b1[0] - b0[0],
                                  "calls_per_batch": round((b1[1] - b0[1]) / (b1[0] - b0[0]), 2)}
@@ -235,7 +266,8 @@ def run_layout(layout: Layout, index_dir: Path, qs: list[str], args: argparse.Na
             out.append(s)
             print(f"  {layout.name:18s} {n:3d} clients: {s['req_per_s']:7.1f} req/s  p50 {s['p50_ms']} ms  "
                   f"p95 {s['p95_ms']} ms  p99 {s['p99_ms']} ms  errors {s['errors']}  "
-                  f"calls/batch {s.get('calls_per_batch', '-')}  load {os.getloadavg()[0]:.2f}", file=sys.stderr)
+                  f"calls/batch {s.get('calls_per_batch', '-')}  server CPU {s['server_cpu_ms_per_answer']} ms/answer  "
+                  f"load {os.getloadavg()[0]:.2f}", file=sys.stderr)
     finally:
         stop(proc)
     return out
@@ -255,6 +287,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="load")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server on the way out
 
     if args.smoke:
         from api_latency import QUESTIONS
@@ -300,7 +333,8 @@ def main() -> int:
 def median_level(levels: list[dict[str, Any]]) -> dict[str, Any]:
     """The median of each figure over rounds, with the spread (min, max) of req/s and p99."""
     out: dict[str, Any] = {"clients": levels[0]["clients"], "rounds": len(levels)}
-    for key in ("req_per_s", "p50_ms", "p95_ms", "p99_ms", "calls_per_batch", "client_cpu_share"):
+    for key in ("req_per_s", "p50_ms", "p95_ms", "p99_ms", "calls_per_batch", "client_cpu_share",
+                "server_cpu_ms_per_answer", "server_cpu_share"):
         values = [lv[key] for lv in levels if lv.get(key) is not None]
         if values:
             out[key] = round(statistics.median(values), 2)

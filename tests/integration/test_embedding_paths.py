@@ -93,6 +93,15 @@ def test_a_float32_index_is_refused_at_int8_in_one_line(seed_index: Path) -> Non
 
 
 @pytest.mark.slow
+def test_int8_benchmark_smoke() -> None:
+    """bench/int8.py end to end on the seed article: both precisions ingest and answer."""
+    r = subprocess.run([sys.executable, "bench/int8.py", "--smoke"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "'answer'" in r.stderr and "ingest_wall_ratio_median" in r.stderr
+
+
+@pytest.mark.slow
 def test_load_benchmark_smoke() -> None:
     """bench/load.py end to end on the seed index: a real server, 1 and 4 clients, a few requests, no errors."""
     r = subprocess.run([sys.executable, "bench/load.py", "--smoke"], cwd=ROOT, capture_output=True, text=True,
