@@ -82,15 +82,16 @@ class BatchingEmbedder:
     def _submit(self, call: _Call) -> _Call:
         self._ensure_worker()
         self._queue.put(call)
-        call.done.wait()
+        while not call.done.wait(1.0):
+            self._ensure_worker()  # closed or gone meanwhile: a new worker takes the queue over
         if call.error is not None:
             raise call.error
         return call
 
     def _ensure_worker(self) -> None:
-        if self._worker is None:
+        if self._worker is None or not self._worker.is_alive():
             with self._lock:
-                if self._worker is None:
+                if self._worker is None or not self._worker.is_alive():
                     self._worker = threading.Thread(target=self._run, name="embedding-batcher", daemon=True)
                     self._worker.start()
 
