@@ -150,18 +150,22 @@ def start_server(layout: Layout, index_dir: Path, port: int, log: Path) -> subpr
                                  "warning"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
-def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 300) -> None:
+def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 600, in_a_row: int = 8) -> None:
+    """Until ``/readyz`` answers 200 ``in_a_row`` times, each on a new connection: with several workers, each
+    connection may reach another one, and every worker must have loaded its model and index."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    ready = 0
+    while time.monotonic() < deadline and ready < in_a_row:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}")
         try:
-            if httpx.get(url + "/readyz", timeout=5).status_code == 200:
-                return
+            ok = httpx.get(url + "/readyz", timeout=5).status_code == 200
         except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"server at {url} not ready after {timeout} s")
+            ok = False
+        ready = ready + 1 if ok else 0
+        time.sleep(0.1 if ok else 0.5)
+    if ready < in_a_row:
+        raise RuntimeError(f"server at {url} not ready after {timeout} s")
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
