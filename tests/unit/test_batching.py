@@ -11,6 +11,7 @@ import pytest
 
 from rag.models.batching import BatchingEmbedder, BatchingTokenEmbedder, batching
 from rag.protocols import TokenEmbedder
+from rag.settings import Settings
 from tests.fakes import HashEmbedder, HashTokenEmbedder
 
 
@@ -229,3 +230,24 @@ def test_the_pipeline_model_is_loaded_at_its_precision_behind_the_batcher(
     assert made[0]["precision"] == precision
     assert isinstance(e, BatchingTokenEmbedder) is batched and isinstance(e, TokenEmbedder)
     models.close()
+
+
+def test_metrics_show_the_batchers_counts(settings: Settings) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from rag.pipeline import Pipeline
+    from tests.texts import ROCKETS, plain_article
+
+    embedder = batching(HashTokenEmbedder(), 2)
+    p = Pipeline(settings, embedder)
+    p.update(upsert=[plain_article("rockets", ROCKETS)])
+    with TestClient(create_app(pipeline=p)) as client:
+        for _ in range(3):
+            assert client.post("/ask", json={"question": "When did the rocket launch?"}).status_code == 200
+        text = client.get("/metrics").text
+    assert isinstance(embedder, BatchingEmbedder)
+    passes = [line for line in text.splitlines() if line.startswith("rag_embedding_batches ")]
+    calls = [line for line in text.splitlines() if line.startswith("rag_embedding_batched_calls ")]
+    assert float(passes[0].split()[1]) == embedder.batches >= 3
+    assert float(calls[0].split()[1]) == embedder.batched_calls >= 3
