@@ -216,7 +216,6 @@ def test_the_pipeline_model_is_loaded_at_its_precision_behind_the_batcher(
         monkeypatch: pytest.MonkeyPatch, precision: str, wait_ms: float, batched: bool) -> None:
     import rag.models.embedding
     from rag.models.loading import Models
-    from rag.settings import Settings
 
     made: list[dict] = []
 
