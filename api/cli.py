@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +31,12 @@ def serve_cmd(host: Host = None, port: Port = None, index_dir: IndexDir = None, 
     settings = load_settings(index_dir, host=host, port=port)
     server = settings.server
     typer.echo(f"serving http://{server.host}:{server.port}/ (index: {settings.index.index_dir})", err=True)
-    uvicorn.run(
-        create_app(settings), host=server.host, port=server.port, log_level=log_level, timeout_graceful_shutdown=5
-    )
+    if server.workers == 1:
+        uvicorn.run(create_app(settings), host=server.host, port=server.port, log_level=log_level,
+                    timeout_graceful_shutdown=5)
+        return
+    # Each worker process builds its own app from the environment: hand it the command line's overrides there.
+    os.environ.update({"RAG_INDEX_DIR": str(settings.index.index_dir), "RAG_HOST": server.host,
+                       "RAG_PORT": str(server.port)})
+    uvicorn.run("api.app:create_app", factory=True, workers=server.workers, host=server.host, port=server.port,
+                log_level=log_level, timeout_graceful_shutdown=5)

@@ -17,7 +17,8 @@ __all__ = ["CONTENT_TYPE_LATEST", "Metrics", "MetricsMiddleware"]
 
 
 class Metrics:
-    """Request counts and latencies by route template, plus the size of the live index."""
+    """Request counts and latencies by route template, the size of the live index, and the embedding batcher's
+    counts."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -36,6 +37,10 @@ class Metrics:
         )
         self.documents = Gauge("rag_index_documents", "Documents in the live index.", registry=self.registry)
         self.chunks = Gauge("rag_index_chunks", "Chunks in the live index.", registry=self.registry)
+        self.batches = Gauge("rag_embedding_batches", "Forward passes the embedding batcher has run.",
+                             registry=self.registry)
+        self.batched_calls = Gauge("rag_embedding_batched_calls", "Embedding calls those forward passes served.",
+                                   registry=self.registry)
 
     def observe_index(self, pipeline: Pipeline) -> None:
         """Set the index gauges from a loaded pipeline (never triggers a load)."""
@@ -43,6 +48,10 @@ class Metrics:
         if snap is not None:
             self.documents.set(len(snap.documents))
             self.chunks.set(len(snap.chunks))
+        batcher = pipeline.models.batcher
+        if batcher is not None:
+            self.batches.set(batcher.batches)
+            self.batched_calls.set(batcher.batched_calls)
 
     def render(self) -> bytes:
         """The text exposition format."""

@@ -52,6 +52,15 @@ class EmbeddingSettings(_Group):
         None, description="Local path or hub id; unset uses the bundled all-MiniLM-L6-v2 (offline).")
     embedding_batch_size: int = Field(64, ge=1, le=4096, description="Texts per forward pass.")
     embedding_device: str = Field("cpu", description="torch device.")
+    embedding_precision: Literal["float32", "int8"] = Field(
+        "float32", description="Weights the model's linear layers run with: `int8` quantises them dynamically "
+        "(torch, weights per channel) for faster CPU inference. Recorded in the index manifest: an index is only "
+        "served at the precision it was built with. At int8 questions are not batched (RAG_EMBED_BATCH_WAIT_MS): "
+        "activations share one scale per forward pass, so a batch-mate would move a question's vector.")
+    embed_batch_wait_ms: float = Field(
+        2.0, ge=0, le=100, description="Concurrent questions are embedded in one forward pass; while requests "
+        "arrive together, a batch waits up to this long for more (a lone client never waits). 0 turns batching "
+        "off.")
     blas_threads: int = Field(
         1, ge=0, description="Cap numpy's/faiss's BLAS thread pools at query time (spinning BLAS threads otherwise "
         "stall the next query embedding on small machines); 0 leaves them alone.")
@@ -161,6 +170,13 @@ class ServerSettings(_Group):
 
     host: str = Field("127.0.0.1", description="Interface `rag serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `rag serve` listens on.")
+    workers: int = Field(
+        1, ge=1, le=64, description="Processes `rag serve` runs (uvicorn workers), each with its own model and "
+        "index in memory; with more than one, a write made through one is served by the others once they see the "
+        "new generation (RAG_INDEX_WATCH_SECONDS), and rate limits are counted per process.")
+    request_threads: int = Field(
+        40, ge=1, le=1000, description="Threads per process that run the pipeline's blocking calls for requests "
+        "(anyio's default is 40); more concurrent requests wait for one.")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origins allowed by CORS (`a,b` or a JSON list); none by default.")
     api_keys: Annotated[list[str], NoDecode] = Field(

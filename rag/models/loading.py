@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from rag.errors import RagError
 
 if TYPE_CHECKING:
+    from rag.models.batching import BatchingEmbedder
     from rag.models.cross_encoder import CrossEncoderModel
     from rag.models.llm import ChatClient
     from rag.models.local_llm import LocalLLMServer
@@ -33,13 +34,25 @@ class Models:
         if self._embedder is None:
             with self._lock:
                 if self._embedder is None:
+                    from rag.models.batching import batching
                     from rag.models.embedding import SentenceTransformerEmbedder
 
                     e = self.settings.embedding
-                    self._embedder = SentenceTransformerEmbedder(
-                        e.embedding_model, device=e.embedding_device, batch_size=e.embedding_batch_size
-                    )
+                    model = SentenceTransformerEmbedder(e.embedding_model, device=e.embedding_device,
+                                                        batch_size=e.embedding_batch_size,
+                                                        precision=e.embedding_precision)
+                    # int8 activations are quantised with one scale per forward pass, so a text's vector would
+                    # depend on the questions batched with it: at int8 each question is embedded alone.
+                    wait = 0 if e.embedding_precision == "int8" else e.embed_batch_wait_ms
+                    self._embedder = batching(model, wait, max_texts=e.embedding_batch_size)
         return self._embedder
+
+    @property
+    def batcher(self) -> BatchingEmbedder | None:
+        """The embedding batcher, once the model is loaded behind one (never triggers a load)."""
+        from rag.models.batching import BatchingEmbedder
+
+        return self._embedder if isinstance(self._embedder, BatchingEmbedder) else None
 
     @property
     def cross_encoder(self) -> CrossEncoderModel | None:
@@ -84,10 +97,13 @@ class Models:
         return self._local
 
     def close(self) -> None:
-        """Release the LLM client and stop the local model's server (after the last request)."""
+        """Release the LLM client, stop the local model's server (after the last request) and the embedding
+        batcher's thread."""
         with self._lock:
             llm, self._llm = self._llm, None
             local, self._local = self._local, None
+        if self.batcher is not None:
+            self.batcher.close()
         if llm is not None:
             llm.close()
         if local is not None:

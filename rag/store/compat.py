@@ -27,6 +27,7 @@ def expected_manifest(settings: Settings, model_id: str, weights_sha256: str | N
         title_header=settings.chunking.title_header,
         token_vectors=token_vectors,
         chunk_vectors=settings.chunking.chunk_vectors,
+        embedding_precision=settings.embedding.embedding_precision,
     )
 
 
@@ -36,6 +37,13 @@ CONVERTIBLE = ("chunk_vectors",)
 
 def check_compatible(found: Manifest, wanted: Manifest) -> None:
     """Raise ``IndexMismatch`` naming every difference (but the ``CONVERTIBLE`` ones) and the fix."""
+    if found.embedding_precision != wanted.embedding_precision:
+        # Vectors of the two precisions differ slightly: a question embedded at one must not search the other.
+        raise IndexMismatch(
+            f"the index was embedded at {found.embedding_precision} precision but RAG_EMBEDDING_PRECISION is "
+            f"{wanted.embedding_precision}: set RAG_EMBEDDING_PRECISION={found.embedding_precision}, or rebuild "
+            f"the index at {wanted.embedding_precision} with `rag index --rebuild`."
+        )
     fields = ("format_version", "model_id", "weights_sha256", "dimension", "tokenizer", "chunk_tokens",
               "chunk_overlap", "index_faq", "title_header", "token_vectors", "chunk_vectors", "normalized", "metric")
     diffs = [

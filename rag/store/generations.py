@@ -58,6 +58,7 @@ class Manifest:
     title_header: bool = False
     token_vectors: bool = False  # sentence token vectors stored (the embedder gives them)
     chunk_vectors: str = "encoded"  # "pooled" from the sentence vectors (rag.store.pooling); indexes before it encoded
+    embedding_precision: str = "float32"  # the model's linear layers: "float32" or "int8" (RAG_EMBEDDING_PRECISION)
     normalized: bool = True
     metric: str = "inner_product"
     format_version: int = FORMAT_VERSION

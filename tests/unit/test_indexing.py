@@ -159,3 +159,36 @@ def test_a_generation_renamed_into_place_but_never_published_is_removed(settings
     os.utime(orphan, ns=(live.stat().st_mtime_ns + 10**9,) * 2)
     report = p.update(upsert=[plain_article("rockets", ROCKETS)])
     assert sorted(x.name for x in (index / "generations").iterdir()) == sorted([live.name, report.generation])
+
+
+def test_embedding_precision_is_recorded_and_an_index_of_the_other_is_refused(
+        settings: Settings, fake_embedder: HashEmbedder) -> None:
+    build(settings, fake_embedder, cats=CATS)
+    assert read_manifest(settings.index.index_dir).embedding_precision == "float32"
+    int8 = settings.replace(embedding_precision="int8")
+    for use in (lambda p: p.answer("How many hours a day do cats sleep?"),
+                lambda p: p.update(upsert=[plain_article("bread", BREAD)])):
+        with pytest.raises(IndexMismatch) as refused:
+            use(Pipeline(int8, fake_embedder))
+        message = str(refused.value)
+        assert "\n" not in message
+        assert "embedded at float32 precision but RAG_EMBEDDING_PRECISION is int8" in message
+        assert "RAG_EMBEDDING_PRECISION=float32" in message and "rag index --rebuild" in message
+    Pipeline(int8, fake_embedder).update(upsert=[plain_article("cats", CATS)], rebuild=True)
+    assert read_manifest(settings.index.index_dir).embedding_precision == "int8"
+    assert Pipeline(int8, fake_embedder).answer("How many hours a day do cats sleep?").citations
+    with pytest.raises(IndexMismatch, match="embedded at int8 precision but RAG_EMBEDDING_PRECISION is float32"):
+        Pipeline(settings, fake_embedder).search("cats")
+
+
+def test_a_manifest_written_before_precision_was_recorded_reads_as_float32(
+        settings: Settings, fake_embedder: HashEmbedder) -> None:
+    import json
+
+    build(settings, fake_embedder, cats=CATS)
+    path = current_generation(settings.index.index_dir) / "manifest.json"  # type: ignore[operator]
+    raw = json.loads(path.read_text())
+    del raw["embedding_precision"]
+    path.write_text(json.dumps(raw))
+    assert read_manifest(settings.index.index_dir).embedding_precision == "float32"
+    assert Pipeline(settings, fake_embedder).answer("How many hours a day do cats sleep?").citations

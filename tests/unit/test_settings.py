@@ -69,3 +69,13 @@ def test_configuration_reference_is_current() -> None:
     assert doc == render(), "stale: run `python -m rag.settings_doc > docs/configuration.md`"
     for name in GROUP_OF:
         assert f"`RAG_{name.upper()}`" in doc
+
+
+def test_embedding_precision_and_batch_wait_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert (Settings().embedding.embedding_precision, Settings().embedding.embed_batch_wait_ms) == ("float32", 2.0)
+    monkeypatch.setenv("RAG_EMBEDDING_PRECISION", "int8")
+    monkeypatch.setenv("RAG_EMBED_BATCH_WAIT_MS", "0")
+    assert (Settings().embedding.embedding_precision, Settings().embedding.embed_batch_wait_ms) == ("int8", 0.0)
+    monkeypatch.setenv("RAG_EMBEDDING_PRECISION", "int4")
+    with pytest.raises(ValidationError, match="embedding_precision"):
+        Settings()
