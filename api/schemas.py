@@ -261,6 +261,9 @@ class ReadyOut(BaseModel):
     chunks: int
     generation: str
     model: str
+    store: Literal["faiss", "milvus"] = "faiss"
+    warnings: list[str] = Field(default_factory=list, description="What the service runs without, such as hybrid "
+                                "retrieval running dense-only on a Milvus server with no BM25.")
 
 
 class NotReadyOut(BaseModel):

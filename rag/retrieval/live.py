@@ -14,6 +14,8 @@ from rag.errors import RagError
 from rag.retrieval.hybrid import HybridRetriever
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from rag.settings import Settings
     from rag.store.generations import Manifest, Snapshot
 
@@ -27,6 +29,13 @@ class LoadedIndex:
     snapshot: Snapshot
     retriever: HybridRetriever
     titles: dict[str, str]
+    #: Set when the store answers from per-question candidates (Milvus): the question and its vector give the
+    #: index to retrieve from and answer with; ``snapshot`` then holds the document catalog only.
+    narrow: Callable[[str, np.ndarray], LoadedIndex] | None = None
+    #: With ``narrow``: the whole index as one loaded generation (for evaluation judges that read all of it).
+    whole: Callable[[], LoadedIndex] | None = None
+    #: What the service must say at start-up (``/readyz``, logs), such as hybrid retrieval running dense-only.
+    notices: tuple[str, ...] = ()
 
 
 class LiveIndex:
@@ -42,6 +51,9 @@ class LiveIndex:
         self._lock = threading.RLock()
         self._checked = time.monotonic()  # when the index folder was last looked at for a newer generation
         self._refused = ""  # a generation that could not be loaded (built with other settings): not retried
+        from rag.store.backend import open_store
+
+        self.store = open_store(settings)
 
     @property
     def loaded(self) -> LoadedIndex:
@@ -87,25 +99,28 @@ class LiveIndex:
         if every <= 0 or now - self._checked < every:
             return None
         self._checked = now
-        from rag.store.generations import current_generation
-
-        live = current_generation(self.settings.index.index_dir)
-        if live is None or live.name in (cur.snapshot.path.name, self._refused):
+        live = self.store.generation()
+        if live is None or live in (cur.snapshot.path.name, self._refused):
             return None
-        return live.name
+        return live
 
     def _load(self) -> LoadedIndex:
-        from rag.retrieval.sentence_index import SentenceIndex
-        from rag.store.compat import check_compatible
-        from rag.store.generations import load_snapshot, read_manifest
-
-        index_dir = self.settings.index.index_dir
         wanted = self._expected()  # loads the model first: its identity is part of what an index must match
-        check_compatible(read_manifest(index_dir), wanted)
-        snap = load_snapshot(index_dir)
-        limit_blas_threads(self.settings.embedding.blas_threads)
-        titles = {d: r.title for d, r in snap.documents.items()}
-        return LoadedIndex(snap, HybridRetriever(snap, SentenceIndex(snap)), titles)
+        return self.store.load(wanted)
+
+
+def load_files(settings: Settings, wanted: Manifest) -> LoadedIndex:
+    """The index folder's live generation, loaded whole and checked against ``wanted``."""
+    from rag.retrieval.sentence_index import SentenceIndex
+    from rag.store.compat import check_compatible
+    from rag.store.generations import load_snapshot, read_manifest
+
+    index_dir = settings.index.index_dir
+    check_compatible(read_manifest(index_dir), wanted)
+    snap = load_snapshot(index_dir)
+    limit_blas_threads(settings.embedding.blas_threads)
+    titles = {d: r.title for d, r in snap.documents.items()}
+    return LoadedIndex(snap, HybridRetriever(snap, SentenceIndex(snap)), titles)
 
 
 def limit_blas_threads(n: int) -> None:
