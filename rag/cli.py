@@ -97,8 +97,8 @@ def index_cmd(
                                            progress=sys.stderr.isatty())
     typer.echo(report.summary() + (f", skipped {len(skipped)} unreadable (see above)" if skipped else ""))
     generation = f" (generation {report.generation})" if report.generation else ""
-    s = settings.storage
-    where = (f"Milvus at {s.milvus_uri}, collections {s.milvus_prefix}*" if s.store == "milvus"
+    st = settings.storage
+    where = (f"Milvus at {st.milvus_uri}, collections {st.milvus_prefix}*" if st.store == "milvus"
              else str(settings.index.index_dir))
     typer.echo(f"index: {where}{generation}")
 

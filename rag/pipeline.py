@@ -124,7 +124,7 @@ class Pipeline:
         """``search``, and the generation the hits come from (their titles and documents are that one's)."""
         q = self.validate(question)
         self.refresh()
-        _, hits, loaded = self._retrieve(q, k, {}, self.loaded)
+        _, hits, loaded = self._retrieve_in(q, k, {}, self.loaded)
         return hits, loaded
 
     def query_scores(self, q: str, timings: dict[str, float] | None = None, loaded: LoadedIndex | None = None
@@ -156,7 +156,12 @@ class Pipeline:
         return loaded.retriever.score(q, qvec, qtokens), loaded
 
     def _retrieve(self, q: str, k: int | None, timings: dict[str, float], loaded: LoadedIndex
-                  ) -> tuple[QueryScores, list[Hit], LoadedIndex]:
+                  ) -> tuple[QueryScores, list[Hit]]:
+        return self._retrieve_in(q, k, timings, loaded)[:2]
+
+    def _retrieve_in(self, q: str, k: int | None, timings: dict[str, float], loaded: LoadedIndex
+                     ) -> tuple[QueryScores, list[Hit], LoadedIndex]:
+        """Scores and hits, and the index they come from (``_scores_in``)."""
         t0 = time.perf_counter()
         qs, loaded = self._scores_in(q, timings, loaded)
         hits = loaded.retriever.search(qs, k or self.settings.search.top_k, self.settings, self._cross_scorer(q))
@@ -207,7 +212,7 @@ class Pipeline:
             self.refresh()
             loaded = self.loaded  # one generation for the whole answer, whatever is published meanwhile
         timings["load_ms"] = (time.perf_counter() - t0) * 1e3
-        qs, hits, loaded = self._retrieve(q, k, timings, loaded)
+        qs, hits, loaded = self._retrieve_in(q, k, timings, loaded)
         return q, qs, hits, loaded, timings, t0
 
     def standalone(self, turns: Sequence[Turn]) -> tuple[str, str | None]:

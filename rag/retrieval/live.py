@@ -7,35 +7,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rag.errors import RagError
-from rag.retrieval.hybrid import HybridRetriever
+from rag.retrieval.loaded import LoadedIndex
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from rag.settings import Settings
-    from rag.store.generations import Manifest, Snapshot
+    from rag.store.generations import Manifest
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class LoadedIndex:
-    """An index generation with the retrievers built over it (swapped as a whole)."""
-
-    snapshot: Snapshot
-    retriever: HybridRetriever
-    titles: dict[str, str]
-    #: Set when the store answers from per-question candidates (Milvus): the question and its vector give the
-    #: index to retrieve from and answer with; ``snapshot`` then holds the document catalog only.
-    narrow: Callable[[str, np.ndarray], LoadedIndex] | None = None
-    #: With ``narrow``: the whole index as one loaded generation (for evaluation judges that read all of it).
-    whole: Callable[[], LoadedIndex] | None = None
-    #: What the service must say at start-up (``/readyz``, logs), such as hybrid retrieval running dense-only.
-    notices: tuple[str, ...] = ()
 
 
 class LiveIndex:
@@ -106,21 +87,9 @@ class LiveIndex:
 
     def _load(self) -> LoadedIndex:
         wanted = self._expected()  # loads the model first: its identity is part of what an index must match
-        return self.store.load(wanted)
-
-
-def load_files(settings: Settings, wanted: Manifest) -> LoadedIndex:
-    """The index folder's live generation, loaded whole and checked against ``wanted``."""
-    from rag.retrieval.sentence_index import SentenceIndex
-    from rag.store.compat import check_compatible
-    from rag.store.generations import load_snapshot, read_manifest
-
-    index_dir = settings.index.index_dir
-    check_compatible(read_manifest(index_dir), wanted)
-    snap = load_snapshot(index_dir)
-    limit_blas_threads(settings.embedding.blas_threads)
-    titles = {d: r.title for d, r in snap.documents.items()}
-    return LoadedIndex(snap, HybridRetriever(snap, SentenceIndex(snap)), titles)
+        loaded = self.store.load(wanted)
+        limit_blas_threads(self.settings.embedding.blas_threads)
+        return loaded
 
 
 def limit_blas_threads(n: int) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from rag.protocols import Embedder
-    from rag.retrieval.live import LoadedIndex
+    from rag.retrieval.loaded import LoadedIndex
     from rag.settings import Settings
     from rag.store.generations import Manifest
     from rag.store.plan import IndexReport
@@ -62,9 +62,17 @@ class FaissStore:
         return None if live is None else live.name
 
     def load(self, wanted: Manifest) -> LoadedIndex:
-        from rag.retrieval.live import load_files
+        from rag.retrieval.hybrid import HybridRetriever
+        from rag.retrieval.loaded import LoadedIndex
+        from rag.retrieval.sentence_index import SentenceIndex
+        from rag.store.compat import check_compatible
+        from rag.store.generations import load_snapshot, read_manifest
 
-        return load_files(self.settings, wanted)
+        index_dir = self.settings.index.index_dir
+        check_compatible(read_manifest(index_dir), wanted)
+        snap = load_snapshot(index_dir)
+        titles = {d: r.title for d, r in snap.documents.items()}
+        return LoadedIndex(snap, HybridRetriever(snap, SentenceIndex(snap)), titles)
 
     def check(self) -> None:
         from rag.store.generations import read_manifest

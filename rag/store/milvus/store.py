@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from pymilvus import MilvusClient
 
     from rag.protocols import Embedder
-    from rag.retrieval.live import LoadedIndex
+    from rag.retrieval.loaded import LoadedIndex
     from rag.settings import Settings
     from rag.store.generations import Manifest, Snapshot
     from rag.store.milvus.reader import MilvusReader
@@ -66,7 +66,7 @@ class MilvusStore:
 
     def load(self, wanted: Manifest) -> LoadedIndex:
         """The catalog of the live documents, with the hooks that read each question's candidates."""
-        from rag.retrieval.live import LoadedIndex
+        from rag.retrieval.loaded import LoadedIndex
         from rag.store.milvus.collections import NO_BM25
 
         reader = self.reader()
@@ -111,7 +111,7 @@ class MilvusStore:
 
 def _loaded(snap: Snapshot, bm25: np.ndarray | None, dense_only: Settings | None, notices: tuple[str, ...],
             narrow: Callable[[str, np.ndarray], LoadedIndex] | None = None) -> LoadedIndex:
-    from rag.retrieval.live import LoadedIndex
+    from rag.retrieval.loaded import LoadedIndex
 
     return LoadedIndex(snap, _retriever(snap, bm25, dense_only), {d: r.title for d, r in snap.documents.items()},
                        narrow=narrow, notices=notices)
