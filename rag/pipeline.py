@@ -163,7 +163,10 @@ class Pipeline:
                      ) -> tuple[QueryScores, list[Hit], LoadedIndex]:
         """Scores and hits, and the index they come from (``_scores_in``)."""
         t0 = time.perf_counter()
-        qs, loaded = self._scores_in(q, timings, loaded)
+        if loaded.narrow is None:
+            qs = self.query_scores(q, timings, loaded)
+        else:
+            qs, loaded = self._scores_in(q, timings, loaded)
         hits = loaded.retriever.search(qs, k or self.settings.search.top_k, self.settings, self._cross_scorer(q))
         timings["retrieve_ms"] = (time.perf_counter() - t0) * 1e3 - timings["embed_ms"]
         return qs, hits, loaded

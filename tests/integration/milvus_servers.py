@@ -78,7 +78,7 @@ def standalone_server(folder: Path) -> Iterator[str]:
     port = free_port()
     log = folder / "milvus-server.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen(["milvus-server", "--data", str(folder / "data"), "--listen-port", str(port)],
+        proc = subprocess.Popen(["milvus-server", "--data", str(folder / "data"), "--proxy-port", str(port)],
                                 cwd=folder, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_for_port(port, proc, log, timeout=300)
