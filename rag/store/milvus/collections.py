@@ -69,19 +69,20 @@ class Names:
 def connect(settings: Settings) -> MilvusClient:
     """A client for ``RAG_MILVUS_URI`` (a local path starts embedded Milvus Lite in this process)."""
     s = settings.storage
-    # milvus-lite 2.5 imports the deprecated pkg_resources to read its own version (harmless; pinned setuptools).
-    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
-    try:
-        from pymilvus import MilvusClient
-    except ImportError as e:
-        raise MilvusUnavailable("RAG_STORE=milvus needs pymilvus: pip install -e '.[milvus]'") from e
     # Milvus Lite cannot pin a query iterator to a server timestamp; pymilvus warns on every page and falls back
     # to the client's clock, which is what a Strong read does anyway.
     logging.getLogger("pymilvus.orm.iterator").setLevel(logging.ERROR)
-    try:
-        return MilvusClient(uri=s.milvus_uri, token=s.milvus_token or "", timeout=s.milvus_timeout_s)
-    except Exception as e:
-        raise MilvusUnavailable(f"cannot connect to Milvus at {s.milvus_uri}: {e}") from e
+    with warnings.catch_warnings():
+        # milvus-lite 2.5 reads its own version through the deprecated pkg_resources (setuptools is pinned < 81).
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+        try:
+            from pymilvus import MilvusClient
+        except ImportError as e:
+            raise MilvusUnavailable("RAG_STORE=milvus needs pymilvus: pip install -e '.[milvus]'") from e
+        try:
+            return MilvusClient(uri=s.milvus_uri, token=s.milvus_token or "", timeout=s.milvus_timeout_s)
+        except Exception as e:
+            raise MilvusUnavailable(f"cannot connect to Milvus at {s.milvus_uri}: {e}") from e
 
 
 def analyzer() -> dict[str, Any]:
