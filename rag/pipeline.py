@@ -134,9 +134,9 @@ class Pipeline:
         ``loaded``: the index generation to score against (default: the live one). Callers that go on to search
         or select pass the generation they hold, so a reload in between never mixes two generations.
         """
-        return self._scores_in(q, timings, loaded or self.loaded)[0]
+        return self.query_scores_in(q, timings, loaded or self.loaded)[0]
 
-    def _scores_in(self, q: str, timings: dict[str, float] | None, loaded: LoadedIndex
+    def query_scores_in(self, q: str, timings: dict[str, float] | None, loaded: LoadedIndex
                    ) -> tuple[QueryScores, LoadedIndex]:
         """``query_scores``, and the index they were scored against: with a store that answers from per-question
         candidates (Milvus), the candidates the question's vector found, which the answer must then read."""
@@ -161,12 +161,12 @@ class Pipeline:
 
     def _retrieve_in(self, q: str, k: int | None, timings: dict[str, float], loaded: LoadedIndex
                      ) -> tuple[QueryScores, list[Hit], LoadedIndex]:
-        """Scores and hits, and the index they come from (``_scores_in``)."""
+        """Scores and hits, and the index they come from (``query_scores_in``)."""
         t0 = time.perf_counter()
         if loaded.narrow is None:
             qs = self.query_scores(q, timings, loaded)
         else:
-            qs, loaded = self._scores_in(q, timings, loaded)
+            qs, loaded = self.query_scores_in(q, timings, loaded)
         hits = loaded.retriever.search(qs, k or self.settings.search.top_k, self.settings, self._cross_scorer(q))
         timings["retrieve_ms"] = (time.perf_counter() - t0) * 1e3 - timings["embed_ms"]
         return qs, hits, loaded
