@@ -69,9 +69,6 @@ class Names:
 def connect(settings: Settings) -> MilvusClient:
     """A client for ``RAG_MILVUS_URI`` (a local path starts embedded Milvus Lite in this process)."""
     s = settings.storage
-    # Milvus Lite cannot pin a query iterator to a server timestamp; pymilvus warns on every page and falls back
-    # to the client's clock, which is what a Strong read does anyway.
-    logging.getLogger("pymilvus.orm.iterator").setLevel(logging.ERROR)
     with warnings.catch_warnings():
         # milvus-lite 2.5 reads its own version through the deprecated pkg_resources (setuptools is pinned < 81).
         warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
@@ -79,6 +76,10 @@ def connect(settings: Settings) -> MilvusClient:
             from pymilvus import MilvusClient
         except ImportError as e:
             raise MilvusUnavailable("RAG_STORE=milvus needs pymilvus: pip install -e '.[milvus]'") from e
+        # Milvus Lite cannot pin a query iterator to a server timestamp; pymilvus warns on every page and falls
+        # back to the client's clock, which is what a Strong read does anyway. (Set after pymilvus configured its
+        # loggers on import.)
+        logging.getLogger("pymilvus.orm.iterator").setLevel(logging.ERROR)
         try:
             return MilvusClient(uri=s.milvus_uri, token=s.milvus_token or "", timeout=s.milvus_timeout_s)
         except Exception as e:
