@@ -125,3 +125,29 @@ def test_answers_match_the_faiss_store(settings: Settings, milvus: Settings) -> 
         a, b = faiss.answer(question), mil.answer(question)
         assert a.answer == b.answer and a.abstained == b.abstained, question
         assert [(c.doc_id, c.start, c.end) for c in a.citations] == [(c.doc_id, c.start, c.end) for c in b.citations]
+
+
+def test_a_server_without_bm25_runs_dense_only_and_says_so(milvus: Settings, monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """A BM25 function the client cannot build stands in for an older server that refuses one (Milvus 2.3 refuses
+    the sparse index: tests/integration/test_milvus.py runs one)."""
+    import pymilvus
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from rag.store.milvus import collections
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise pymilvus.MilvusException(message="function not supported")
+
+    monkeypatch.setattr(pymilvus, "Function", refused)
+    p = Pipeline(milvus, HashEmbedder())
+    p.update(upsert=[plain_article(d, t) for d, t in ARTICLES.items()])
+    assert p.loaded.notices == (collections.NO_BM25,)
+    hits = p.search("How many astronauts did the rocket carry?", 3)
+    assert hits[0].chunk.doc_id == "rockets"
+    with TestClient(create_app(pipeline=p)) as client:
+        deadline = 0
+        while (ready := client.get("/readyz").json())["status"] != "ready" and deadline < 100:
+            deadline += 1
+        assert ready["store"] == "milvus" and ready["warnings"] == [collections.NO_BM25]
