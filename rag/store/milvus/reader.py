@@ -69,8 +69,9 @@ class MilvusReader:
         return has_bm25(self.client, self.names)
 
     def count_chunks(self) -> int:
-        """Chunks of live document versions."""
-        return len(self._live_chunks())
+        """Chunks stored (after a write: those of the live document versions)."""
+        rows = self.client.query(self.names.chunks, filter="", output_fields=["count(*)"], **self._read)
+        return int(rows[0]["count(*)"]) if rows else 0
 
     def _meta(self, key: str) -> str | None:
         rows = self.client.query(self.names.meta, filter=f"key == {quote(key)}", output_fields=["value"],
