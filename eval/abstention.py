@@ -120,9 +120,8 @@ def threshold_for(evidence: Sequence[float], max_false_refusal: float) -> float 
 
 def gating_evidence(pipeline: Pipeline, answer: Answer) -> float:
     """The evidence ``answer()`` compared with the threshold, recomputed from its own hits (-inf: no candidate)."""
-    loaded = pipeline.loaded
-    sel = pipeline.extractive.select(answer.question, pipeline.query_scores(answer.question, loaded=loaded),
-                                   list(answer.hits), loaded)
+    qs, loaded = pipeline.query_scores_in(answer.question, None, pipeline.loaded)  # the view the hits came from
+    sel = pipeline.extractive.select(answer.question, qs, list(answer.hits), loaded)
     return sel.evidence if sel.sentences else -math.inf
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eval.citation_judge import CitationCheck, VerifierJudge, check_answer
 from eval.datasets import Dataset, Question
@@ -135,13 +136,32 @@ def temporary_index(ds: Dataset, settings: Settings, embedder: Embedder, *, with
     from rag.pipeline import Pipeline
 
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
-        run_settings = settings.replace(**{"index_dir": Path(tmp) / "index", "index_faq": with_faq})
+        run_settings = settings.replace(**{"index_dir": Path(tmp) / "index", "index_faq": with_faq,
+                                           **_own_milvus_index(settings, Path(tmp))})
         pipeline = Pipeline(run_settings, embedder)
         try:
             pipeline.update(upsert=articles_to_index(ds, with_faq), rebuild=True)
             yield pipeline
         finally:
             pipeline.close()  # stops the bundled LLM's server, if one was started
+            if run_settings.storage.store == "milvus":
+                from rag.store.milvus.store import MilvusStore
+
+                store = pipeline.index.store
+                if isinstance(store, MilvusStore):
+                    store.drop()
+                    store.close()
+
+
+def _own_milvus_index(settings: Settings, tmp: Path) -> dict[str, Any]:
+    """With Milvus, collections of the run's own (a fresh prefix; a Milvus Lite file in the temporary folder)."""
+    s = settings.storage
+    if s.store != "milvus":
+        return {}
+    own: dict[str, Any] = {"milvus_prefix": f"{s.milvus_prefix}eval_{uuid.uuid4().hex[:8]}_"}
+    if "://" not in s.milvus_uri:
+        own["milvus_uri"] = str(tmp / "milvus.db")
+    return own
 
 
 def run(
@@ -208,7 +228,9 @@ def ask_all(pipeline: Pipeline, questions: Sequence[Question], k: int, *, progre
 
     depth = max(CURVE_DEPTH, k)
     out: list[Asked] = []
-    judge = VerifierJudge(pipeline.embedder, pipeline.loaded, pipeline.settings.generation.support_threshold)
+    whole = pipeline.loaded.whole  # with Milvus: the judge reads every sentence, which answering never does
+    judge = VerifierJudge(pipeline.embedder, pipeline.loaded if whole is None else whole(),
+                          pipeline.settings.generation.support_threshold)
     columns = (TextColumn("asking"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), disable=not progress, transient=True) as bar:
         task = bar.add_task("asking", total=len(questions))

@@ -97,7 +97,10 @@ def index_cmd(
                                            progress=sys.stderr.isatty())
     typer.echo(report.summary() + (f", skipped {len(skipped)} unreadable (see above)" if skipped else ""))
     generation = f" (generation {report.generation})" if report.generation else ""
-    typer.echo(f"index: {settings.index.index_dir}{generation}")
+    st = settings.storage
+    where = (f"Milvus at {st.milvus_uri}, collections {st.milvus_prefix}*" if st.store == "milvus"
+             else str(settings.index.index_dir))
+    typer.echo(f"index: {where}{generation}")
 
 
 def llm_overrides(use_llm: bool, settings: Settings | None = None) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from rag.models.loading import Models
 from rag.protocols import TokenEmbedder
 from rag.retrieval.live import LiveIndex, LoadedIndex
 from rag.store.compat import expected_manifest
-from rag.store.indexing import IndexReport, update_index
+from rag.store.indexing import IndexReport
 from rag.types import Answer, Article, Hit
 
 if TYPE_CHECKING:
@@ -124,8 +124,8 @@ class Pipeline:
         """``search``, and the generation the hits come from (their titles and documents are that one's)."""
         q = self.validate(question)
         self.refresh()
-        loaded = self.loaded
-        return self._retrieve(q, k, {}, loaded)[1], loaded
+        _, hits, loaded = self._retrieve_in(q, k, {}, self.loaded)
+        return hits, loaded
 
     def query_scores(self, q: str, timings: dict[str, float] | None = None, loaded: LoadedIndex | None = None
                      ) -> QueryScores:
@@ -134,25 +134,42 @@ class Pipeline:
         ``loaded``: the index generation to score against (default: the live one). Callers that go on to search
         or select pass the generation they hold, so a reload in between never mixes two generations.
         """
-        retriever = (loaded or self.loaded).retriever
+        return self.query_scores_in(q, timings, loaded or self.loaded)[0]
+
+    def query_scores_in(self, q: str, timings: dict[str, float] | None, loaded: LoadedIndex
+                   ) -> tuple[QueryScores, LoadedIndex]:
+        """``query_scores``, and the index they were scored against: with a store that answers from per-question
+        candidates (Milvus), the candidates the question's vector found, which the answer must then read."""
         t0 = time.perf_counter()
         e, qtokens = self.embedder, None
-        if retriever.sentences.tokens is not None and isinstance(e, TokenEmbedder):
+        tokens = (loaded.snapshot.manifest.token_vectors if loaded.narrow is not None
+                  else loaded.retriever.sentences.tokens is not None)
+        if tokens and isinstance(e, TokenEmbedder):
             vecs, toks = e.embed_with_tokens([q])  # the same forward pass, plus the question's token vectors
             qvec, qtokens = vecs[0], toks[0]
         else:
             qvec = e.embed([q])[0]
         if timings is not None:
             timings["embed_ms"] = (time.perf_counter() - t0) * 1e3
-        return retriever.score(q, qvec, qtokens)
+        if loaded.narrow is not None:
+            loaded = loaded.narrow(q, qvec)
+        return loaded.retriever.score(q, qvec, qtokens), loaded
 
     def _retrieve(self, q: str, k: int | None, timings: dict[str, float], loaded: LoadedIndex
                   ) -> tuple[QueryScores, list[Hit]]:
+        return self._retrieve_in(q, k, timings, loaded)[:2]
+
+    def _retrieve_in(self, q: str, k: int | None, timings: dict[str, float], loaded: LoadedIndex
+                     ) -> tuple[QueryScores, list[Hit], LoadedIndex]:
+        """Scores and hits, and the index they come from (``query_scores_in``)."""
         t0 = time.perf_counter()
-        qs = self.query_scores(q, timings, loaded)
+        if loaded.narrow is None:
+            qs = self.query_scores(q, timings, loaded)
+        else:
+            qs, loaded = self.query_scores_in(q, timings, loaded)
         hits = loaded.retriever.search(qs, k or self.settings.search.top_k, self.settings, self._cross_scorer(q))
         timings["retrieve_ms"] = (time.perf_counter() - t0) * 1e3 - timings["embed_ms"]
-        return qs, hits
+        return qs, hits, loaded
 
     def _cross_scorer(self, question: str) -> CrossScorer | None:
         """The cross-encoder bound to the question, when one is configured."""
@@ -198,7 +215,7 @@ class Pipeline:
             self.refresh()
             loaded = self.loaded  # one generation for the whole answer, whatever is published meanwhile
         timings["load_ms"] = (time.perf_counter() - t0) * 1e3
-        qs, hits = self._retrieve(q, k, timings, loaded)
+        qs, hits, loaded = self._retrieve_in(q, k, timings, loaded)
         return q, qs, hits, loaded, timings, t0
 
     def standalone(self, turns: Sequence[Turn]) -> tuple[str, str | None]:
@@ -241,8 +258,8 @@ class Pipeline:
             if not has_words(article.body):
                 raise EmptyDocument(f"document {article.doc_id!r} has no word to search (only spaces, punctuation, "
                                     "single letters or stop words): send text with words")
-        report = update_index(self.settings, self.embedder, upsert=upsert, remove=remove,
-                              prune_sources=prune_sources, spare=spare, rebuild=rebuild, progress=progress)
+        report = self.index.store.update(self.embedder, upsert=upsert, remove=remove, prune_sources=prune_sources,
+                                         spare=spare, rebuild=rebuild, progress=progress)
         if report.changed or rebuild or self.index.current is not None:
             self.index.reload()
         return report

@@ -45,6 +45,47 @@ class IndexSettings(_Group):
         return v.expanduser()
 
 
+class StoreSettings(_Group):
+    """Where the index is kept: FAISS and SQLite files in the index folder (one machine), or Milvus (replicas)."""
+
+    store: Literal["faiss", "milvus"] = Field(
+        "faiss", description="`faiss`: the index folder, loaded into each process's memory. `milvus`: everything "
+        "needed to answer lives in Milvus; API processes hold no index files (docs/deployment.md; needs the "
+        "`milvus` extra: `pip install -e '.[milvus]'`).")
+    milvus_uri: str = Field(
+        "milvus.db", description="A local file path runs embedded Milvus Lite (one process); "
+        "`http://host:19530` talks to a Milvus server or cluster that several processes share.")
+    milvus_token: str | None = Field(None, repr=False, description="Milvus token (`user:password` or an API key).")
+    milvus_prefix: str = Field(
+        "rag_", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Prefix of the collections (meta, documents, chunks, sentences): several indexes can share "
+        "one Milvus under different prefixes.")
+    milvus_index_type: Literal["FLAT", "IVF_FLAT", "HNSW", "AUTOINDEX"] = Field(
+        "FLAT", description="Vector index of the chunk vectors: FLAT is exact (as the FAISS store is); HNSW or "
+        "IVF_FLAT for large collections on a server (Milvus Lite builds FLAT, IVF_FLAT and AUTOINDEX only). Read "
+        "when the collections are created (`rag index --rebuild` to change).")
+    milvus_index_params: Annotated[dict[str, Any], NoDecode] = Field(
+        default_factory=dict, description="Build parameters of that index as JSON, e.g. `{\"M\": 16, "
+        "\"efConstruction\": 200}` for HNSW or `{\"nlist\": 1024}` for IVF_FLAT.")
+    milvus_search_params: Annotated[dict[str, Any], NoDecode] = Field(
+        default_factory=dict, description="Search parameters as JSON, e.g. `{\"ef\": 128}` for HNSW or "
+        "`{\"nprobe\": 32}` for IVF_FLAT.")
+    milvus_consistency: Literal["Strong", "Bounded", "Session", "Eventually"] = Field(
+        "Strong", description="Milvus consistency level of every read: `Strong` sees every write acknowledged "
+        "before the read began, from any process (docs/deployment.md#consistency).")
+    milvus_timeout_s: float = Field(30.0, gt=0, description="Seconds a Milvus call may take before it fails.")
+
+    @field_validator("milvus_index_params", "milvus_search_params", mode="before")
+    @classmethod
+    def _json_object(cls, v: object) -> object:
+        """A JSON object from the environment (empty: none)."""
+        if isinstance(v, str):
+            v = json.loads(v) if v.strip() else {}
+            if not isinstance(v, dict):
+                raise ValueError("expected a JSON object such as {\"ef\": 128}")
+        return v
+
+
 class EmbeddingSettings(_Group):
     """The embedding model and how it runs."""
 
@@ -224,6 +265,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="forbid", frozen=True)
 
     index: IndexSettings = IndexSettings()
+    storage: StoreSettings = StoreSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkingSettings = ChunkingSettings()
     search: SearchSettings = SearchSettings()

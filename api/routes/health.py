@@ -39,7 +39,9 @@ async def readyz(request: Request) -> Any:
     reason = await readiness.check()
     if reason is not None:
         return JSONResponse({"status": "not_ready", "reason": reason}, status_code=503)
-    snap = await run_in_threadpool(_refreshed, readiness.pipeline)
+    pipeline = readiness.pipeline
+    snap = await run_in_threadpool(_refreshed, pipeline)
+    cur = pipeline.index.current
     return {
         "status": "ready",
         "documents": len(snap.documents),
@@ -47,6 +49,8 @@ async def readyz(request: Request) -> Any:
         "generation": snap.manifest.generation or snap.path.name,
         "model": snap.manifest.model_id,
         "problem": readiness.pipeline.index.problem,
+        "store": pipeline.settings.storage.store,
+        "warnings": list(cur.notices) if cur is not None else [],
     }
 
 

@@ -11,22 +11,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from rag.errors import RagError
-from rag.retrieval.hybrid import HybridRetriever
+from rag.retrieval.loaded import LoadedIndex
 
 if TYPE_CHECKING:
     from rag.settings import Settings
-    from rag.store.generations import Manifest, Snapshot
+    from rag.store.generations import Manifest
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class LoadedIndex:
-    """An index generation with the retrievers built over it (swapped as a whole)."""
-
-    snapshot: Snapshot
-    retriever: HybridRetriever
-    titles: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -55,6 +46,9 @@ class LiveIndex:
         self._failed: _Failure | None = None  # the last failed first load, not retried for index_watch_seconds
         #: Why the index folder's live generation is not the one answered from (it failed to load), else None.
         self.problem: str | None = None
+        from rag.store.backend import open_store
+
+        self.store = open_store(settings)
 
     @property
     def loaded(self) -> LoadedIndex:
@@ -71,9 +65,7 @@ class LiveIndex:
         return cur
 
     def _first_load(self) -> LoadedIndex:
-        from rag.store.generations import current_name
-
-        name, now, failed = current_name(self.settings.index.index_dir), time.monotonic(), self._failed
+        name, now, failed = self.store.generation(), time.monotonic(), self._failed
         if failed is not None and failed.name == name and now - failed.at < self.settings.index.index_watch_seconds:
             raise failed.error
         try:
@@ -124,9 +116,7 @@ class LiveIndex:
         if every <= 0 or now - self._checked < every:
             return False
         self._checked = now
-        from rag.store.generations import current_name
-
-        live = current_name(self.settings.index.index_dir)
+        live = self.store.generation()
         if live == cur.snapshot.path.name:
             self.problem, self._refused = None, ()  # CURRENT names the loaded generation again
             return False
@@ -135,16 +125,9 @@ class LiveIndex:
         return live
 
     def _load(self) -> LoadedIndex:
-        from rag.retrieval.sentence_index import SentenceIndex
-        from rag.store.compat import check_compatible
-        from rag.store.generations import load_snapshot
-
-        index_dir = self.settings.index.index_dir
-        snap = load_snapshot(index_dir)  # a missing or damaged index is reported before the model loads
-        check_compatible(snap.manifest, self._expected())  # loads the model: its identity is part of the check
+        loaded = self.store.load(self._expected)  # a missing or damaged index is reported before the model loads
         limit_blas_threads(self.settings.embedding.blas_threads)
-        titles = {d: r.title for d, r in snap.documents.items()}
-        return LoadedIndex(snap, HybridRetriever(snap, SentenceIndex(snap)), titles)
+        return loaded
 
 
 def limit_blas_threads(n: int) -> None:

@@ -40,9 +40,9 @@ def free_port() -> int:
         return port
 
 
-def start_server(index_dir: Path, log: Path, env: dict[str, str] | None = None, log_level: str = "warning"
-                 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start ``rag serve`` in a subprocess; returns the process and its base URL (not yet ready)."""
+def start_server(index_dir: Path, log: Path, env: dict[str, str] | None = None, log_level: str = "warning",
+                 cwd: Path = ROOT) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``rag serve`` in a subprocess (in ``cwd``); returns the process and its base URL (not yet ready)."""
     port = free_port()
     # The developer's own RAG_* settings (keys, an LLM) must not leak into the server under test.
     clean = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
@@ -61,7 +61,7 @@ def start_server(index_dir: Path, log: Path, env: dict[str, str] | None = None, 
                 "--log-level",
                 log_level,
             ],
-            cwd=ROOT,
+            cwd=cwd,
             env=full_env,
             stdout=out,
             stderr=subprocess.STDOUT,
