@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -15,7 +15,8 @@ from rag.retrieval.hybrid import HybridRetriever
 
 if TYPE_CHECKING:
     from rag.settings import Settings
-    from rag.store.generations import Manifest, Snapshot
+    from rag.store.manifest import Manifest
+    from rag.store.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ class LoadedIndex:
 
     snapshot: Snapshot
     retriever: HybridRetriever
-    titles: dict[str, str]
+    titles: Mapping[str, str]
 
 
 class LiveIndex:
@@ -104,8 +105,8 @@ class LiveIndex:
         check_compatible(read_manifest(index_dir), wanted)
         snap = load_snapshot(index_dir)
         limit_blas_threads(self.settings.embedding.blas_threads)
-        titles = {d: r.title for d, r in snap.documents.items()}
-        return LoadedIndex(snap, HybridRetriever(snap, SentenceIndex(snap)), titles)
+        retriever = HybridRetriever(snap, SentenceIndex(snap), self.settings.index.hnsw_ef_search)
+        return LoadedIndex(snap, retriever, snap.titles)
 
 
 def limit_blas_threads(n: int) -> None:

@@ -25,5 +25,5 @@ _ARMED = os.environ.get("RAG_CRASH_AT") or None
 
 def crash_point(step: str) -> None:
     """SIGKILL this process if ``RAG_CRASH_AT`` names ``step``."""
-    if _ARMED is not None and _ARMED == step:
+    if _ARMED is not None and step == _ARMED:
         os.kill(os.getpid(), signal.SIGKILL)

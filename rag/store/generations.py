@@ -1,15 +1,18 @@
-"""The index on disk: FAISS vectors, a SQLite document store and a manifest, swapped atomically.
+"""The index on disk: immutable segments, and generations that list them, published atomically.
 
 Layout::
 
     index/
       CURRENT                 name of the live generation (replaced atomically)
-      generations/<name>/     manifest.json, vectors.faiss, docstore.sqlite, sentence_vectors.npy,
-                              sentence_tokens.npy + sentence_token_offsets.npy (token vectors)
+      generations/<name>/     manifest.json: the settings the index was built with, its documents, and its
+                              segments, each with the documents deleted from it since it was written
+      segments/<name>/        the rows one write added (``rag.store.segments``), never changed once written
       .lock                   held while writing
 
-A new generation is written in full under a temporary name, fsynced, renamed into place, and only
-then published by replacing ``CURRENT``. A crash at any point leaves the previous generation live.
+A write adds one segment holding its new or changed documents and tombstones the documents it replaces or removes,
+so it costs the documents written, not the index. The new segment and the new manifest are written under temporary
+names, fsynced, renamed into place, and only then published by replacing ``CURRENT``. A crash at any point leaves
+the previous generation live; segments no kept generation lists are removed later.
 """
 
 from __future__ import annotations
@@ -22,72 +25,21 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import IndexCorrupt, IndexNotFound
-from rag.retrieval.alignment import TokenStore
-from rag.store.docstore import DocRecord, read_docstore, write_docstore
 from rag.store.faults import crash_point
-from rag.types import Chunk, Sentence
+from rag.store.manifest import FORMAT_VERSION, Manifest
 
 if TYPE_CHECKING:
-    import faiss
     import numpy as np
 
-FORMAT_VERSION = 3
-_MANIFEST, _VECTORS, _DOCSTORE = "manifest.json", "vectors.faiss", "docstore.sqlite"
-_SENTENCE_VECTORS = "sentence_vectors.npy"
-# Content-token vectors of every sentence (float16) and each sentence's slice of them; absent when the
-# embedder gives no token vectors.
-_SENTENCE_TOKENS, _SENTENCE_TOKEN_OFFSETS = "sentence_tokens.npy", "sentence_token_offsets.npy"
+    from rag.store.contents import IndexContents
+    from rag.store.segments import DenseLayout
+    from rag.store.snapshot import Snapshot
 
-
-@dataclass
-class Manifest:
-    """Everything needed to refuse a wrong index and to update it incrementally."""
-
-    model_id: str
-    weights_sha256: str | None
-    dimension: int
-    tokenizer: str
-    chunk_tokens: int
-    chunk_overlap: int
-    index_faq: bool
-    title_header: bool = False
-    token_vectors: bool = False  # sentence token vectors stored (the embedder gives them)
-    chunk_vectors: str = "encoded"  # "pooled" from the sentence vectors (rag.store.pooling); indexes before it encoded
-    normalized: bool = True
-    metric: str = "inner_product"
-    format_version: int = FORMAT_VERSION
-    documents: dict[str, str] = field(default_factory=dict)
-    chunks: int = 0
-    created_at: float = 0.0
-    generation: str = ""
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, raw: str) -> Manifest:
-        data = json.loads(raw)
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
-
-
-@dataclass
-class Snapshot:
-    """One loaded, immutable generation of the index."""
-
-    manifest: Manifest
-    documents: dict[str, DocRecord]
-    chunks: dict[int, Chunk]
-    vectors: faiss.Index
-    sentences: dict[int, Sentence]
-    sentence_vectors: np.ndarray  # row i belongs to the i-th smallest sentence id
-    path: Path
-    sentence_tokens: TokenStore | None = None  # rows as sentence_vectors
+_MANIFEST = "manifest.json"
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -113,60 +65,33 @@ def read_manifest(index_dir: Path) -> Manifest:
 
 
 def load_snapshot(index_dir: Path) -> Snapshot:
-    """Load the live generation fully into memory (later swaps never affect it)."""
+    """Open the live generation: its segments memory-mapped, nothing copied (later swaps never affect it)."""
     import sqlite3
 
-    import faiss
-    import numpy as np
+    from rag.store.segments import open_segment
+    from rag.store.snapshot import Snapshot
 
     manifest = read_manifest(index_dir)
     gen = current_generation(index_dir)
     assert gen is not None
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexCorrupt(f"the index in {index_dir} has an older format ({manifest.format_version}); rebuild it "
+                           "with `rag index --rebuild`")
     try:
-        vectors = faiss.read_index(str(gen / _VECTORS))
-        documents, chunks, sentences = read_docstore(gen / _DOCSTORE)
-        sentence_vectors = np.load(gen / _SENTENCE_VECTORS, allow_pickle=False)
-        tokens = None
-        if (gen / _SENTENCE_TOKENS).exists():
-            tokens = TokenStore(np.load(gen / _SENTENCE_TOKENS, allow_pickle=False),
-                                np.load(gen / _SENTENCE_TOKEN_OFFSETS, allow_pickle=False))
-    except (RuntimeError, sqlite3.Error, OSError, ValueError) as e:
+        segments = [open_segment(index_dir / "segments" / s["name"]) for s in manifest.segments]
+        snap = Snapshot(manifest, gen, segments, [set(s.get("deleted", ())) for s in manifest.segments])
+    except (RuntimeError, sqlite3.Error, OSError, ValueError, KeyError, IndexError) as e:
         raise IndexCorrupt(f"unreadable index in {gen}: {e}; rebuild with `rag index --rebuild`") from e
-    if (vectors.ntotal != len(chunks) or manifest.chunks != len(chunks) or len(sentence_vectors) != len(sentences)
-            or manifest.token_vectors != (tokens is not None)
-            or (tokens is not None and not _tokens_consistent(tokens, len(sentences), manifest.dimension))):
-        raise IndexCorrupt(
-            f"index in {gen} is inconsistent ({vectors.ntotal} vectors, {len(chunks)} chunks, "
-            f"{len(sentences)} sentences); rebuild with `rag index --rebuild`"
-        )
-    return Snapshot(manifest, documents, chunks, vectors, sentences, sentence_vectors, gen, tokens)
-
-
-def _tokens_consistent(tokens: TokenStore, sentences: int, dimension: int) -> bool:
-    """Offsets start at 0, never decrease and end at the vector count; one slice per sentence; right width."""
-    import numpy as np
-
-    off, vec = tokens.offsets, tokens.vectors
-    return (off.ndim == 1 and len(off) == sentences + 1 and int(off[0]) == 0 and bool(np.all(np.diff(off) >= 0))
-            and int(off[-1]) == len(vec) and vec.ndim == 2 and vec.shape[1] == dimension)
-
-
-def empty_vectors(dimension: int) -> faiss.Index:
-    """An exact inner-product index addressed by chunk id."""
-    import faiss
-
-    return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+    if (snap.chunk_rows.live != manifest.chunks
+            or any(seg.meta["token_vectors"] != manifest.token_vectors for seg in segments)):
+        raise IndexCorrupt(f"index in {gen} is inconsistent ({snap.chunk_rows.live} chunks, manifest "
+                           f"{manifest.chunks}); rebuild with `rag index --rebuild`")
+    return snap
 
 
 def all_vectors(index: Any) -> dict[int, np.ndarray]:
-    """Every stored vector keyed by its chunk id (``index`` is an ``IndexIDMap2``)."""
-    import faiss
-
-    if index.ntotal == 0:
-        return {}
-    ids = faiss.vector_to_array(index.id_map)
-    mat = index.index.reconstruct_n(0, index.ntotal)
-    return {int(i): mat[row] for row, i in enumerate(ids)}
+    """Every live chunk vector keyed by its chunk id (``index``: a snapshot's ``vectors``)."""
+    return dict(index.items())
 
 
 @contextlib.contextmanager
@@ -181,43 +106,47 @@ def write_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def publish(
-    index_dir: Path,
-    manifest: Manifest,
-    documents: dict[str, DocRecord],
-    chunks: dict[int, Chunk],
-    vectors: faiss.Index,
-    sentences: dict[int, Sentence],
-    sentence_vectors: np.ndarray,
-    sentence_tokens: TokenStore | None = None,
-) -> Path:
-    """Write a complete new generation and make it live atomically; call under ``write_lock``."""
-    import faiss
-    import numpy as np
+def new_name() -> str:
+    return f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
 
-    gens = index_dir / "generations"
+
+def publish(index_dir: Path, manifest: Manifest, new: IndexContents | None, layout: DenseLayout,
+            position: int | None = None) -> Path:
+    """Write ``new`` (if any) as a segment inserted into ``manifest.segments`` at ``position`` (default: last) and
+    the manifest as a new generation, then make it live atomically; call under ``write_lock``."""
+    from rag.store.segments import write_segment
+
+    gens, segs = index_dir / "generations", index_dir / "segments"
     gens.mkdir(parents=True, exist_ok=True)
-    name = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    segs.mkdir(parents=True, exist_ok=True)
+    name = new_name()
     tmp = gens / f".tmp-{name}"
     tmp.mkdir()
+    seg_tmp = None
+    if new is not None and new.documents:
+        seg_tmp = segs / f".tmp-{name}"
+        seg_tmp.mkdir()
+        meta = write_segment(seg_tmp, new, manifest.dimension, manifest.title_header, layout,
+                             on_docstore=lambda: crash_point("chunks-written"))
+        entry = {"name": name, "chunks": meta["chunks"], "sentences": meta["sentences"], "dense": meta["dense"],
+                 "deleted": []}
+        at = len(manifest.segments) if position is None else position
+        manifest.segments = [*manifest.segments[:at], entry, *manifest.segments[at:]]
+        for f in seg_tmp.iterdir():
+            _fsync(f)
+    else:
+        crash_point("chunks-written")
+    manifest.segments = [s for s in manifest.segments if len(s["deleted"]) < _documents_in(index_dir, s, seg_tmp)]
     manifest.generation = name
-    manifest.chunks = len(chunks)
     manifest.created_at = time.time()
-    write_docstore(tmp / _DOCSTORE, documents, chunks, sentences)
-    crash_point("chunks-written")
-    faiss.write_index(vectors, str(tmp / _VECTORS))
-    arrays = {_SENTENCE_VECTORS: np.ascontiguousarray(sentence_vectors, dtype=np.float32)}
-    if sentence_tokens is not None:
-        arrays |= {_SENTENCE_TOKENS: sentence_tokens.vectors, _SENTENCE_TOKEN_OFFSETS: sentence_tokens.offsets}
-    for fname, arr in arrays.items():
-        with open(tmp / fname, "wb") as fh:
-            np.save(fh, arr, allow_pickle=False)
     (tmp / _MANIFEST).write_text(manifest.to_json())
-    for f in tmp.iterdir():
-        _fsync(f)
+    _fsync(tmp / _MANIFEST)
     crash_point("vectors-written")
     final = gens / name
     crash_point("before-rename")
+    if seg_tmp is not None:
+        os.replace(seg_tmp, segs / name)
+        _fsync(segs)
     os.replace(tmp, final)
     _fsync(gens)
     crash_point("after-rename")
@@ -232,21 +161,45 @@ def publish(
     return final
 
 
+def _documents_in(index_dir: Path, seg: dict[str, Any], fresh: Path | None) -> int:
+    """How many documents a listed segment holds (a segment whose every document is deleted is dropped)."""
+    folder = fresh if fresh is not None and seg["name"] == fresh.name.removeprefix(".tmp-") else None
+    folder = folder or index_dir / "segments" / seg["name"]
+    return int(json.loads((folder / "segment.json").read_text())["documents"])
+
+
 def collect_garbage(index_dir: Path, keep: set[str] | None = None) -> None:
-    """Drop unfinished writes and all but the newest two generations (readers hold theirs in memory)."""
-    gens = index_dir / "generations"
+    """Drop unfinished writes, all but the newest two generations, and the segments no kept generation lists.
+
+    Readers keep what they opened: a removed segment's mapped files and open database stay readable to them.
+    """
+    gens, segs = index_dir / "generations", index_dir / "segments"
     if not gens.is_dir():
         return
     live = current_generation(index_dir)
     keep = (keep or set()) | ({live.name} if live else set())
-    for stale in gens.glob(".tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    for folder in (gens, segs):
+        for stale in folder.glob(".tmp-*") if folder.is_dir() else ():
+            shutil.rmtree(stale, ignore_errors=True)
     for stale in index_dir.glob(".CURRENT.*"):
         stale.unlink(missing_ok=True)
     done = sorted((p for p in gens.iterdir() if not p.name.startswith(".")), key=lambda p: p.name)
     for old in done[:-2]:
         if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
+    if not segs.is_dir():
+        return
+    listed: set[str] = set()
+    for g in gens.iterdir():
+        if g.name.startswith("."):
+            continue
+        try:
+            listed.update(s["name"] for s in json.loads((g / _MANIFEST).read_text()).get("segments", ()))
+        except (OSError, ValueError):
+            return  # an unreadable generation: remove nothing it might list
+    for seg in segs.iterdir():
+        if not seg.name.startswith(".") and seg.name not in listed:
+            shutil.rmtree(seg, ignore_errors=True)
 
 
 def _fsync(path: Path) -> None:
