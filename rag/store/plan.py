@@ -86,7 +86,7 @@ def plan_changes(
     incoming = {a.doc_id: a for a in upsert}
     roots = [p.resolve() for p in prune_sources]
     spared = {p.resolve() for p in spare}
-    for doc_id, rec in documents.items():
+    for doc_id, rec in documents.items() if roots else ():
         if (doc_id not in incoming and rec.source and _under(Path(rec.source), roots)
                 and Path(rec.source).resolve() not in spared):
             doomed.add(doc_id)

@@ -28,6 +28,7 @@ import json
 import sqlite3
 import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from rag.store.contents import IndexContents
 
 _META, _DOCSTORE, _HNSW = "segment.json", "docstore.sqlite", "vectors.faiss"
+_RECENT = 4096  # rows a segment keeps after reading them
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,8 @@ class Segment:
             raise OSError(f"missing {_DOCSTORE}")
         self._db = sqlite3.connect(f"file:{folder / _DOCSTORE}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
+        #: Rows read lately (an answer reads a sentence's text several times; rows never change).
+        self._recent: OrderedDict[tuple[str, int], Any] = OrderedDict()
         self.doc_ids: list[str] = [r[0] for r in self._query("SELECT doc_id FROM documents ORDER BY doc_id")]
         self._check()
 
@@ -219,22 +223,32 @@ class Segment:
         with self._lock:
             return self._db.execute(sql, args).fetchall()
 
+    def _row(self, kind: str, row: int, sql: str, key: int) -> Any:
+        with self._lock:
+            got = self._recent.get((kind, row))
+            if got is not None:
+                self._recent.move_to_end((kind, row))
+                return got
+            got = self._db.execute(sql, (key,)).fetchone()
+            self._recent[(kind, row)] = got
+            if len(self._recent) > _RECENT:
+                self._recent.popitem(last=False)
+            return got
+
     def close(self) -> None:
         self._db.close()
 
     def chunk(self, row: int) -> Chunk:
-        got = self._query("SELECT * FROM chunks WHERE chunk_id = ?", (int(self.chunk_ids[row]),))
-        return Chunk(*got[0])
+        return Chunk(*self._row("c", row, "SELECT * FROM chunks WHERE chunk_id = ?", int(self.chunk_ids[row])))
 
     def sentence(self, row: int) -> Sentence:
-        got = self._query("SELECT * FROM sentences WHERE sent_id = ?", (int(self.sentence_ids[row]),))
-        return Sentence(*got[0])
+        return Sentence(*self._row("s", row, "SELECT * FROM sentences WHERE sent_id = ?",
+                                   int(self.sentence_ids[row])))
 
     def sentence_text(self, row: int) -> str:
-        got = self._query('SELECT substr(d.text, s.start + 1, s."end" - s.start) FROM sentences s '
-                          "JOIN documents d ON d.doc_id = s.doc_id WHERE s.sent_id = ?",
-                          (int(self.sentence_ids[row]),))
-        return str(got[0][0])
+        got = self._row("t", row, 'SELECT substr(d.text, s.start + 1, s."end" - s.start) FROM sentences s '
+                        "JOIN documents d ON d.doc_id = s.doc_id WHERE s.sent_id = ?", int(self.sentence_ids[row]))
+        return str(got[0])
 
     def document(self, doc_id: str) -> DocRecord | None:
         got = self._query("SELECT * FROM documents WHERE doc_id = ?", (doc_id,))
