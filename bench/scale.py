@@ -193,16 +193,23 @@ def measure(index_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
     out["dense_search_ms"] = ms_summary(times)
     out["dense_pool_search_ms"] = ms_summary(pool_times)
     out["recall_at_10"] = round(float(np.mean(recall)), 4)
-    answer_times, search_times = [], []
+    answer_times, search_times, answer_cpu, embed_times = [], [], [], []
     for q in questions:
+        t = time.perf_counter()
+        pipeline.embedder.embed([q])
+        embed_times.append(time.perf_counter() - t)
         t = time.perf_counter()
         pipeline.search(q)
         search_times.append(time.perf_counter() - t)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         pipeline.answer(q)
         answer_times.append(time.perf_counter() - t)
+        answer_cpu.append(time.process_time() - c)
+    out["embed_question_ms"] = ms_summary(embed_times)
     out["search_ms"] = ms_summary(search_times)
     out["answer_ms"] = ms_summary(answer_times)
+    out["answer_cpu_ms"] = ms_summary(answer_cpu)  # this process's CPU time, all threads: steadier under load
+    out["load_average"] = os.getloadavg()
     asked = rss()
     out["rss"] = {"model_loaded": before, "index_opened": opened, "after_questions": asked}
     n = out["chunks"]

@@ -66,14 +66,24 @@ def read_manifest(index_dir: Path) -> Manifest:
 
 def load_snapshot(index_dir: Path) -> Snapshot:
     """Open the live generation: its segments memory-mapped, nothing copied (later swaps never affect it)."""
+    manifest = read_manifest(index_dir)
+    gen = current_generation(index_dir)
+    assert gen is not None
+    return open_generation(index_dir, gen, manifest)
+
+
+def open_generation(index_dir: Path, gen: Path, manifest: Manifest | None = None) -> Snapshot:
+    """Open a published generation by its folder (the live one: ``load_snapshot``)."""
     import sqlite3
 
     from rag.store.segments import open_segment
     from rag.store.snapshot import Snapshot
 
-    manifest = read_manifest(index_dir)
-    gen = current_generation(index_dir)
-    assert gen is not None
+    if manifest is None:
+        try:
+            manifest = Manifest.from_json((gen / _MANIFEST).read_text())
+        except (OSError, ValueError, TypeError) as e:
+            raise IndexCorrupt(f"unreadable manifest in {gen}: {e}; rebuild with `rag index --rebuild`") from e
     if manifest.format_version != FORMAT_VERSION:
         raise IndexCorrupt(f"the index in {index_dir} has an older format ({manifest.format_version}); rebuild it "
                            "with `rag index --rebuild`")

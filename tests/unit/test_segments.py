@@ -100,3 +100,36 @@ def test_an_index_of_an_older_format_is_refused_with_the_rebuild_command(setting
         Pipeline(settings, HashTokenEmbedder()).update(upsert=[plain_article("bread", BREAD)])
     Pipeline(settings, HashTokenEmbedder()).update(upsert=[plain_article("bread", BREAD)], rebuild=True)
     assert read_manifest(settings.index.index_dir).format_version == 4
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL at a crash point: nothing after it runs."""
+
+
+@pytest.mark.parametrize("step", ["chunks-written", "vectors-written", "before-rename", "after-rename",
+                                  "before-current", "after-current"])
+def test_a_write_killed_at_any_step_leaves_one_whole_generation_live(settings: Settings, step: str,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import rag.store.generations as generations
+    import rag.store.segments as segs
+
+    p = Pipeline(settings, HashTokenEmbedder())
+    p.update(upsert=[plain_article("cats", CATS)])
+
+    def crash(at: str) -> None:
+        if at == step:
+            raise Killed
+
+    monkeypatch.setattr(generations, "crash_point", crash)
+    with pytest.raises(Killed):
+        p.update(upsert=[plain_article("rockets", ROCKETS)], remove=["cats"])
+    monkeypatch.undo()
+    segs.forget_open_segments()
+    fresh = Pipeline(settings, HashTokenEmbedder())
+    expected = {"rockets"} if step == "after-current" else {"cats"}
+    assert set(fresh.snapshot.documents) == expected  # the old generation, or the new one, whole
+    assert fresh.search("How long do cats sleep?" if expected == {"cats"} else "When did the rocket launch?")
+    fresh.update(upsert=[plain_article("bread", BREAD)])  # the next write completes and cleans up
+    index = settings.index.index_dir
+    assert not [x for d in ("generations", "segments") for x in (index / d).iterdir() if x.name.startswith(".tmp")]
+    assert set(fresh.snapshot.documents) == expected | {"bread"}
