@@ -11,7 +11,7 @@ index is opened, and after the questions; dense search p50 and recall@10 against
 adding and deleting one document (an embedder that returns ready vectors: the write's cost beyond embedding).
 
     .venv/bin/python bench/scale.py --sizes 1000 10000 100000 --out scale
-    .venv/bin/python bench/scale.py --sizes 1000000 --no-token-vectors --sentence-float16 --out scale-1m
+    .venv/bin/python bench/scale.py --sizes 1000000 --no-token-vectors --tile-template 10000 --out scale-1m
 """
 
 from __future__ import annotations
@@ -65,6 +65,21 @@ class ReadyEmbedder:
         return self.embed(texts), toks
 
 
+class WithoutTokens:
+    """The real embedder serving an index built without token vectors (its question vectors only)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.model_id, self.weights_sha256 = inner.model_id, inner.weights_sha256
+        self.dimension, self.max_tokens = inner.dimension, inner.max_tokens
+
+    def embed(self, texts: Sequence[str], *, progress: bool = False) -> Any:
+        return self._inner.embed(texts, progress=progress)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return list(self._inner.count_tokens(texts))
+
+
 def unit(m: Any) -> Any:
     import numpy as np
 
@@ -79,8 +94,49 @@ def settings_for(index_dir: Path, args: argparse.Namespace) -> Any:
                     sentence_vectors_float16=args.sentence_float16, hnsw_ef_search=args.ef_search)
 
 
+def build_tiled(index_dir: Path, size: int, args: argparse.Namespace) -> dict[str, Any]:
+    """An index of ``size`` chunks as segments of ``--segment-chunks``, each tiled from one template segment of
+    ``--tile-template`` chunks (``bench/scale_tiles.py``)."""
+    from dataclasses import replace
+
+    from bench.scale_tiles import tile_segment
+    from rag.store.generations import new_name, publish, read_manifest, write_lock
+    from rag.store.indexing import dense_layout
+
+    t0 = time.perf_counter()
+    template = index_dir.parent / f"{index_dir.name}-template"
+    template.mkdir()
+    build(template, args.tile_template, argparse.Namespace(**{**vars(args), "tile_template": 0}))
+    src_manifest = read_manifest(template)
+    src = template / "segments" / src_manifest.segments[0]["name"]
+    manifest = replace(src_manifest, segments=[], documents={}, chunks=0, next_chunk_id=0, next_sentence_id=0)
+    (index_dir / "segments").mkdir(parents=True)
+    made, k = 0, 0
+    while made < size:
+        copies = min(args.segment_chunks, size - made) // args.tile_template
+        name = new_name()
+        meta = tile_segment(src, index_dir / "segments" / name, copies, manifest.next_chunk_id,
+                            manifest.next_sentence_id, NOISE, (args.hnsw_threshold, 32, 80), seed=k, tag=f"~{k}.")
+        manifest.segments.append({"name": name, "chunks": meta["chunks"], "sentences": meta["sentences"],
+                                  "dense": meta["dense"], "deleted": []})
+        manifest.documents |= {f"{d}~{k}.{c}": sha for d, sha in src_manifest.documents.items() for c in range(copies)}
+        manifest.chunks += meta["chunks"]
+        manifest.next_chunk_id += meta["chunks"]
+        manifest.next_sentence_id += meta["sentences"]
+        made += meta["chunks"]
+        k += 1
+        print(f"  tiled {made} chunks ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
+    with write_lock(index_dir):
+        publish(index_dir, manifest, None, dense_layout(settings_for(index_dir, args)))
+    shutil.rmtree(template, ignore_errors=True)
+    return {"build_s": round(time.perf_counter() - t0, 1), "documents": len(manifest.documents),
+            "tiled_from": args.tile_template}
+
+
 def build(index_dir: Path, size: int, args: argparse.Namespace) -> dict[str, Any]:
     """Write an index of ``size`` chunks: templates repeated, in segments of at most ``--segment-chunks``."""
+    if args.tile_template and size > args.tile_template:
+        return build_tiled(index_dir, size, args)
     import numpy as np
 
     from rag.store.compat import expected_manifest
@@ -165,6 +221,8 @@ def measure(index_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
     assert corpus is not None
     questions = sample_questions(corpus.xquad_questions, args.questions)
     pipeline = Pipeline(settings)  # the bundled model: questions are embedded for real
+    if not args.token_vectors:
+        pipeline = Pipeline(settings, WithoutTokens(pipeline.embedder))
     pipeline.embedder.embed(["warm up"])
     before = rss()
     snap = pipeline.loaded.retriever.snapshot
@@ -253,6 +311,8 @@ def main() -> int:
     ap.add_argument("--hnsw-threshold", type=int, default=200_000)
     ap.add_argument("--ef-search", type=int, default=128)
     ap.add_argument("--segment-chunks", type=int, default=250_000)
+    ap.add_argument("--tile-template", type=int, default=0,
+                    help="build larger indexes by tiling a template segment of this many chunks")
     ap.add_argument("--questions", type=int, default=100)
     ap.add_argument("--searches", type=int, default=200)
     ap.add_argument("--writes", type=int, default=5)
