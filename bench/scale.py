@@ -275,19 +275,23 @@ def measure(index_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
     # One-document writes, beyond embedding.
     ready = ReadyEmbedder(bool(snap.manifest.token_vectors), seed=5)
     template = corpus.articles[1]
-    adds, deletes = [], []
+    adds, deletes, add_cpu, delete_cpu = [], [], [], []
     for i in range(args.writes):
         art = Article(doc_id=f"written-{i}", title=template.title, text=template.text, body_start=template.body_start,
                       body_end=template.body_end, sha256=f"{i + 10**6:064x}", source="upload")
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         update_index(settings, ready, upsert=[art])
         adds.append(time.perf_counter() - t)
+        add_cpu.append(time.process_time() - c)
     for i in range(args.writes):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         update_index(settings, ready, remove=[f"written-{i}"])
         deletes.append(time.perf_counter() - t)
+        delete_cpu.append(time.process_time() - c)
     out["add_one_document_ms"] = ms_summary(adds)
     out["delete_one_document_ms"] = ms_summary(deletes)
+    out["add_one_document_cpu_ms"] = ms_summary(add_cpu)
+    out["delete_one_document_cpu_ms"] = ms_summary(delete_cpu)
     t = time.perf_counter()
     pipeline.reload()
     out["reload_after_writes_ms"] = round((time.perf_counter() - t) * 1e3, 1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 FORMAT_VERSION = 4  # 4: segments; earlier formats are refused with the rebuild command
@@ -36,7 +36,8 @@ class Manifest:
     next_sentence_id: int = 0
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
+        # A shallow copy of the fields: the documents map is large, and ``asdict`` would deep-copy it.
+        return json.dumps({f.name: getattr(self, f.name) for f in fields(self)}, indent=2, sort_keys=True)
 
     @classmethod
     def from_json(cls, raw: str) -> Manifest:

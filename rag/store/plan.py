@@ -119,8 +119,8 @@ def plan_changes(
                 todo.append(article_of(load(doc_id) if load is not None else cast(DocRecord, rec)))
     converting = set(report.converted)
     report.removed.extend(d for d in sorted(doomed) if d not in incoming and d not in converting)
-    report.unchanged.extend(d for d in documents if d not in doomed and d not in incoming
-                            and d not in report.unchanged)
+    listed = set(report.unchanged)
+    report.unchanged.extend(d for d in documents if d not in doomed and d not in incoming and d not in listed)
     return Plan(report, todo, doomed)
 
 
