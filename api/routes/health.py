@@ -48,7 +48,7 @@ async def readyz(request: Request) -> Any:
         "chunks": len(snap.chunks),
         "generation": snap.manifest.generation or snap.path.name,
         "model": snap.manifest.model_id,
-        "problem": readiness.pipeline.index.problem,
+        "problem": pipeline.index.problem,
         "store": pipeline.settings.storage.store,
         "warnings": list(cur.notices) if cur is not None else [],
     }
