@@ -110,6 +110,15 @@ def test_load_benchmark_smoke() -> None:
     assert "smoke: 0 errors" in r.stderr
 
 
+@pytest.mark.slow
+def test_coldstart_benchmark_smoke() -> None:
+    """bench/coldstart.py end to end: a cold ``ask``, a cold ``rag serve`` up to /readyz, a cold import."""
+    r = subprocess.run([sys.executable, "bench/coldstart.py", "--smoke"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "smoke: ok" in r.stderr and "serve_readyz" in r.stderr
+
+
 def test_at_int8_a_vector_depends_on_its_batch_so_questions_are_not_batched(
         int8_embedder: SentenceTransformerEmbedder, real_embedder: SentenceTransformerEmbedder,
         seed_sentences: list[str]) -> None:
