@@ -1,4 +1,4 @@
-"""Sentence-transformers embedder; the bundled model loads offline and is hash-checked."""
+"""The embedder: the bundled model (plain torch, offline, hash-checked) or any sentence-transformers model."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def _sha256_of(path: Path) -> str | None:
 
 
 class SentenceTransformerEmbedder:
-    """An ``Embedder`` over a sentence-transformers model; L2-normalised float32 output."""
+    """An ``Embedder`` over the bundled model or a sentence-transformers model; L2-normalised float32 output."""
 
     def __init__(self, model: str | None = None, *, device: str = "cpu", batch_size: int = 64,
                  precision: str = "float32") -> None:
@@ -72,12 +72,7 @@ class SentenceTransformerEmbedder:
             os.environ["HF_HUB_OFFLINE"] = "1"
             os.environ["TRANSFORMERS_OFFLINE"] = "1"
         try:
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()
-
-            self._model: Any = SentenceTransformer(self.ref.location, device=device)
+            self._model: Any = load_model(self.ref, device)
             if precision == "int8":
                 quantize_int8(self._model)
         except Exception as e:
@@ -142,6 +137,20 @@ class SentenceTransformerEmbedder:
         return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts), add_special_tokens=True)]
 
 
+def load_model(ref: ModelRef, device: str) -> Any:
+    """The bundled model in plain torch (``rag.models.minilm``: seconds faster to start); any other model through
+    sentence-transformers."""
+    if ref.model_id == BUNDLED_MODEL_ID and ref.weights_sha256 == BUNDLED_MODEL_SHA256:
+        from rag.models.minilm import MiniLM
+
+        return MiniLM(ref.location, device)
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    return SentenceTransformer(ref.location, device=device)
+
+
 def quantize_int8(model: Any) -> None:
     """Dynamic int8 quantisation of every ``torch.nn.Linear`` in place (the attention and feed-forward matrices,
     nearly all of the model's compute): int8 weights, activations quantised per batch at run time.
@@ -156,4 +165,12 @@ def quantize_int8(model: Any) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.ao.quantization warns that it is moving to torchao
-        quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8, inplace=True)
+        quantize_dynamic(torch_module(model), {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8,
+                         inplace=True)
+
+
+def torch_module(model: Any) -> Any:
+    """The ``torch.nn.Module`` that holds a loaded model's layers."""
+    from rag.models.minilm import MiniLM
+
+    return model.encoder if isinstance(model, MiniLM) else model
