@@ -30,7 +30,6 @@ class VerifierJudge:
     def __init__(self, embedder: Embedder, loaded: LoadedIndex, threshold: float) -> None:
         self.retriever = loaded.retriever
         self.verifier = Verifier(embedder, self.retriever.sentences, threshold)
-        self._row_of = {c.chunk_id: i for i, c in enumerate(self.retriever.chunks)}
         self._seen: dict[tuple[str, frozenset[int]], bool] = {}
 
     def evidence(self, chunk_ids: Sequence[int]) -> Evidence:
@@ -39,7 +38,7 @@ class VerifierJudge:
         rows: list[int] = []
         texts: list[str] = []
         for cid in chunk_ids:
-            row = self._row_of[cid]
+            row = ret.row_of(cid)
             rows += [int(r) for r in ret.sentence_rows(row)]
             texts.append(ret.chunks[row].text)
         return Evidence("\n\n".join(texts), tuple(rows), tuple(ret.sentences.texts[r] for r in rows))

@@ -89,14 +89,13 @@ def judge(pipeline: Pipeline, pairs: Sequence[Pair], threshold: float) -> list[t
     from rag.generation.verify import Evidence, Verifier
 
     ret = pipeline.loaded.retriever
-    row_of = {c.chunk_id: i for i, c in enumerate(ret.chunks)}
     verifier = Verifier(pipeline.embedder, ret.sentences, threshold)
     by_chunk: dict[int, list[int]] = {}
     for i, p in enumerate(pairs):
         by_chunk.setdefault(p.chunk_id, []).append(i)
     out: list[tuple[float, int, bool]] = [(math.nan, 0, False)] * len(pairs)
     for chunk_id, idx in by_chunk.items():
-        row = row_of[chunk_id]
+        row = ret.row_of(chunk_id)
         rows = tuple(int(r) for r in ret.sentence_rows(row))
         evidence = Evidence(ret.chunks[row].text, rows, tuple(ret.sentences.texts[r] for r in rows))
         verdicts = verifier.check([f"{pairs[i].sentence} [1]" for i in idx], [evidence])

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class RagError(Exception):
     """Base class: ``code`` is a stable machine-readable name, ``status`` the HTTP status."""
@@ -96,3 +101,22 @@ class LLMError(RagError):
 
     code = "llm_error"
     status = 502
+
+
+class DamagedFile(Exception):
+    """One file of an index segment is missing or cannot be read (the store turns it into ``IndexCorrupt``)."""
+
+    def __init__(self, file: str, reason: str, *, missing: bool = False) -> None:
+        super().__init__(f"{file}: {reason}")
+        self.file, self.reason, self.missing = file, reason, missing
+
+
+def guarded(file: str, read: Callable[[], T]) -> T:
+    """``read()``, with any failure (a missing file, a bad header, a short file) raised as ``DamagedFile``."""
+    try:
+        return read()
+    except FileNotFoundError:
+        raise DamagedFile(file, "missing", missing=True) from None
+    except Exception as e:  # whatever a parser raises for a damaged file: never a traceback
+        reason = " ".join(str(e).rsplit("Error: ", 1)[-1].split())[:160] or type(e).__name__
+        raise DamagedFile(file, reason) from None

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from rag.protocols import Embedder
     from rag.retrieval.hybrid import CrossScorer, QueryScores
     from rag.settings import Settings
-    from rag.store.generations import Manifest, Snapshot
+    from rag.store.manifest import Manifest
+    from rag.store.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 

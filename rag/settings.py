@@ -39,6 +39,26 @@ class IndexSettings(_Group):
         2.0, ge=0, description="How often a running pipeline looks for an index generation another process "
         "published (`rag index` beside `rag serve`); 0 never looks (the process's own writes are seen at once).")
 
+    hnsw_threshold: int = Field(
+        200_000, ge=1, description="A segment of at least this many chunks gets an HNSW graph for dense search "
+        "(approximate); smaller ones are searched exactly. Recorded per segment in the manifest.")
+    hnsw_m: int = Field(32, ge=4, le=128, description="Neighbours per node of an HNSW graph (built with it).")
+    hnsw_ef_construction: int = Field(80, ge=8, le=1024, description="Search breadth while building an HNSW graph.")
+    hnsw_ef_search: int = Field(
+        128, ge=1, le=4096, description="Search breadth of an HNSW query (at least the candidate pool is used).")
+    merge_factor: int = Field(
+        10, ge=2, le=1000, description="Merge the newest segments into one when this many of one size tier "
+        "accumulate (a tiered policy: each tier is this factor larger than the one below).")
+    merge_floor_chunks: int = Field(
+        1000, ge=1, description="Segments of fewer chunks than this form the lowest merge tier.")
+    merge_max_chunks: int = Field(
+        2_000_000, ge=1, description="A merge never writes a segment of more chunks than this.")
+    merge_deleted_ratio: float = Field(
+        0.5, gt=0, le=1, description="Rewrite a segment once more than this share of its chunks is deleted.")
+    sentence_vectors_float16: bool = Field(
+        False, description="Store new segments' sentence vectors as float16 (half the bytes; scores move "
+        "slightly).")
+
     @field_validator("index_dir")
     @classmethod
     def _expand(cls, v: Path) -> Path:

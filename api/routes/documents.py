@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
@@ -25,7 +26,7 @@ from rag.store.indexing import IndexReport
 from rag.types import Article
 
 if TYPE_CHECKING:
-    from rag.store.generations import Snapshot
+    from rag.store.snapshot import Snapshot
 
 UPLOAD_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 
@@ -158,7 +159,7 @@ def _change(pipeline: Pipeline, response: Response, doc_id: str, status: str, ti
         "status": status,
         "title": title,
         "chunks": len(snap.chunks),
-        "document_chunks": sum(c.doc_id == doc_id for c in snap.chunks.values()),
+        "document_chunks": snap.document_chunks(doc_id),
         "generation": generation.stamp(response, snap.path.name),
     }
 
@@ -219,12 +220,13 @@ def _slug(text: str, keep: str = "-") -> str:
 
 
 def _unique(pipeline: Pipeline, base: str) -> str:
+    taken: Container[str]
     try:
         taken = pipeline.snapshot.documents
     except IndexNotFound:
         return base
     except RagError:
-        taken = {}
+        taken = set()
     n, doc_id = 1, base
     while doc_id in taken:
         n += 1

@@ -15,7 +15,7 @@ from api.schemas import HealthOut, NotReadyOut, ReadyOut
 
 if TYPE_CHECKING:
     from rag.pipeline import Pipeline
-    from rag.store.generations import Snapshot
+    from rag.store.snapshot import Snapshot
 
 router = APIRouter(tags=["ops"])
 

@@ -60,11 +60,10 @@ def candidates(hits: Sequence[Hit], retriever: HybridRetriever, qs: QueryScores,
     over from earlier turns.
     """
     idx = retriever.sentences
-    row_of = {c.chunk_id: i for i, c in enumerate(retriever.chunks)}
     seen: set[int] = set()
     picked: list[tuple[Hit, int]] = []
     for hit in hits:
-        for r in retriever.sentence_rows(row_of[hit.chunk.chunk_id]).tolist():
+        for r in retriever.sentence_rows(retriever.row_of(hit.chunk.chunk_id)).tolist():
             if r in seen or idx.is_question[r] or not is_statement(idx.texts[r]) or addressed_to_a_model(idx, r):
                 continue
             seen.add(r)

@@ -152,10 +152,9 @@ class GenerativeAnswerer:
 
     def _evidence(self, hits: Sequence[Hit], loaded: LoadedIndex) -> list[Evidence]:
         retriever = loaded.retriever
-        row_of = {c.chunk_id: i for i, c in enumerate(retriever.chunks)}
         out = []
         for h in hits:
-            rows = tuple(int(r) for r in retriever.sentence_rows(row_of[h.chunk.chunk_id]))
+            rows = tuple(int(r) for r in retriever.sentence_rows(retriever.row_of(h.chunk.chunk_id)))
             out.append(Evidence(h.chunk.text, rows, tuple(retriever.sentences.texts[r] for r in rows)))
         return out
 

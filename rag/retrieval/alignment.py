@@ -43,7 +43,7 @@ def content_mask(pieces: Sequence[str], specials: frozenset[str] = frozenset()) 
 class TokenStore:
     """The content-token vectors of every sentence row, concatenated, with row offsets."""
 
-    vectors: np.ndarray  # (tokens, dimension) unit rows: float16 on disk, float32 once loaded for speed
+    vectors: np.ndarray  # (tokens, dimension) unit rows: float16, memory-mapped; products are taken in float32
     offsets: np.ndarray  # (rows + 1,) int64: row i owns vectors[offsets[i]:offsets[i + 1]]
 
     @classmethod
@@ -88,12 +88,12 @@ class TokenStore:
         filled = ends > starts
         if not filled.any():
             return best
-        q = np.asarray(question, dtype=self.vectors.dtype)
+        q = np.asarray(question, dtype=np.float32)
         # Rows whose tokens sit back to back are scored in one product over a view (no copy of the vectors).
         idx = np.flatnonzero(filled)
         breaks = np.flatnonzero(starts[idx[1:]] != ends[idx[:-1]]) + 1
         for run in np.split(idx, breaks):
             lo, hi = int(starts[run[0]]), int(ends[run[-1]])
-            sims = q @ self.vectors[lo:hi].T
+            sims = q @ np.asarray(self.vectors[lo:hi], dtype=np.float32).T  # float16 on disk: read as float32
             best[:, run] = np.maximum.reduceat(sims, starts[run] - lo, axis=1)
         return best

@@ -4,24 +4,46 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from rag.ingest.chunking import with_header
+from rag.retrieval.dense import DenseIndex
 from rag.retrieval.fusion import rrf_fusion, zscore_fusion
-from rag.retrieval.lexical import BM25Index
+from rag.retrieval.lexical import query_terms
 from rag.retrieval.mmr import mmr_order
-from rag.types import Chunk, Hit
+from rag.retrieval.postings import SegmentedBM25, TermPart
+from rag.store.snapshot import ItemView
+from rag.types import Hit
 
 if TYPE_CHECKING:
     import numpy as np
 
     from rag.retrieval.sentence_index import SentenceIndex
     from rag.settings import Settings
-    from rag.store.generations import Snapshot
+    from rag.store.snapshot import Snapshot
 
 
 #: Scores passages against the current question (a cross-encoder bound to it).
 CrossScorer = Callable[[list[str]], "np.ndarray"]
+
+
+class LazyScores:
+    """One question's score per sentence row, computed for the rows asked for (and remembered), never for all."""
+
+    def __init__(self, compute: Callable[[np.ndarray], np.ndarray], dtype: str) -> None:
+        self._compute = compute
+        self._dtype = dtype
+        self._known: dict[int, float] = {}
+
+    def __getitem__(self, rows: Any) -> Any:
+        import numpy as np
+
+        one = isinstance(rows, int | np.integer)
+        wanted = np.atleast_1d(np.asarray(rows, dtype=np.int64)).tolist()
+        missing = [r for r in dict.fromkeys(wanted) if r not in self._known]
+        if missing:
+            self._known.update(zip(missing, self._compute(np.array(missing, dtype=np.int64)).tolist(), strict=True))
+        out = np.array([self._known[r] for r in wanted], dtype=self._dtype)
+        return out[0] if one else out
 
 
 @dataclass(frozen=True)
@@ -30,37 +52,43 @@ class QueryScores:
 
     qvec: np.ndarray
     chunk_bm25: np.ndarray  # per chunk row
-    sentence_bm25: np.ndarray  # per sentence row
-    sentence_cos: np.ndarray  # per sentence row
-    sentence_coverage: np.ndarray  # per sentence row: share of the question's IDF mass, with the sentence before
+    sentence_bm25: LazyScores  # per sentence row, computed for the rows read
+    sentence_cos: LazyScores
+    sentence_coverage: LazyScores  # share of the question's IDF mass, with the sentence before
     qtokens: np.ndarray | None = None  # the question's content-token vectors (None: no token alignment)
 
 
 class HybridRetriever:
     """Ranks chunks of one index generation for a question."""
 
-    def __init__(self, snapshot: Snapshot, sentences: SentenceIndex) -> None:
-        import numpy as np
-
-        from rag.store.generations import all_vectors
-
-        self.chunks: list[Chunk] = [snapshot.chunks[i] for i in sorted(snapshot.chunks)]
-        vecs = all_vectors(snapshot.vectors)
-        dim = snapshot.manifest.dimension
-        self.vectors = (np.stack([vecs[c.chunk_id] for c in self.chunks]) if self.chunks
-                        else np.zeros((0, dim), dtype=np.float32))
-        docs = snapshot.documents
-        header = snapshot.manifest.title_header
-        self.lexical = BM25Index([with_header(docs[c.doc_id].title if header else None, c.text)
-                                  for c in self.chunks])
+    def __init__(self, snapshot: Snapshot, sentences: SentenceIndex, ef_search: int = 128) -> None:
+        self.snapshot = snapshot
+        rs = snapshot.chunk_rows
+        #: Chunk by global row, read on demand.
+        self.chunks = ItemView(rs.size, snapshot.chunk)
+        self.live = rs.live
+        self.lexical = SegmentedBM25([TermPart(seg.chunk_terms, int(rs.bases[k]), rs.deleted[k])
+                                      for k, seg in enumerate(snapshot.segments)])
+        self.dense = DenseIndex(snapshot, ef_search)
         self.sentences = sentences
-        self._chunk_sentences = [np.array(sentences.rows_in(c), dtype=np.int64) for c in self.chunks]
+
+    def row_of(self, chunk_id: int) -> int:
+        """The row of a chunk of this generation."""
+        return self.snapshot.chunk_row(chunk_id)
 
     def score(self, question: str, qvec: np.ndarray, qtokens: np.ndarray | None = None) -> QueryScores:
-        """Per-row lexical and sentence scores for a question (dense chunk scores come from the pool)."""
+        """The question's chunk BM25 scores, and its sentence scores as rows are read (dense scores come from the
+        pool)."""
+        import numpy as np
+
         s = self.sentences
-        return QueryScores(qvec, self.lexical.scores(question), s.lexical.scores(question), s.vectors @ qvec,
-                           s.coverage(question), qtokens)
+        terms = query_terms(question)
+        chunk_bm25 = (self.lexical.scores_all(terms) if terms and self.live
+                      else np.zeros(len(self.chunks), dtype=np.float32))
+        return QueryScores(qvec, chunk_bm25,
+                           LazyScores(lambda rows: s.lexical.scores_rows(terms, rows), "float32"),
+                           LazyScores(lambda rows: s.cosines(qvec, rows), "float32"),
+                           LazyScores(lambda rows: s.coverage(terms, rows), "float64"), qtokens)
 
     def search(self, qs: QueryScores, k: int, settings: Settings, cross: CrossScorer | None = None) -> list[Hit]:
         """Top-k hits with every signal's raw score and the fused/reranked score.
@@ -71,16 +99,17 @@ class HybridRetriever:
         import numpy as np
 
         sr, rk = settings.search, settings.ranking
-        n = len(self.chunks)
+        n = self.live
         if n == 0:
             return []
-        dense_all = self.vectors @ qs.qvec
         pool_n = min(sr.candidates, n)
         use_dense = sr.retrieval in ("hybrid", "dense")
         use_bm25 = sr.retrieval in ("hybrid", "bm25")
         pool: set[int] = set()
+        dense_all = None
         if use_dense:
-            pool.update(np.argpartition(-dense_all, pool_n - 1)[:pool_n].tolist())
+            top, dense_all = self.dense.search(qs.qvec, pool_n)
+            pool.update(top.tolist())
         if use_bm25:
             lex = qs.chunk_bm25
             top = np.argpartition(-lex, pool_n - 1)[:pool_n]
@@ -88,7 +117,7 @@ class HybridRetriever:
         rows = np.array(sorted(pool), dtype=np.int64)
         if rows.size == 0:
             return []
-        dense, bm25 = dense_all[rows], qs.chunk_bm25[rows]
+        dense, bm25 = self.dense.scores(qs.qvec, rows, dense_all), qs.chunk_bm25[rows]
         signals = [dense, bm25]
         weights = [sr.dense_weight if use_dense else 0.0, sr.bm25_weight if use_bm25 else 0.0]
         fused = zscore_fusion(signals, weights) if sr.fusion == "zscore" else rrf_fusion(signals, weights, sr.rrf_k)
@@ -114,7 +143,7 @@ class HybridRetriever:
                 weights.append(rk.cross_encoder_weight)
             rerank = zscore_fusion(signals, weights)
             final = rerank
-        order = mmr_order(final, self.vectors[rows], min(k, rows.size), sr.mmr_lambda)
+        order = mmr_order(final, self.snapshot.chunk_vectors(rows), min(k, rows.size), sr.mmr_lambda)
         return [
             Hit(self.chunks[rows[i]], score=float(final[i]), dense=float(dense[i]),
                 bm25=float(bm25[i]), fused=float(fused[i]),
@@ -123,7 +152,8 @@ class HybridRetriever:
         ]
 
     def sentence_rows(self, chunk_row: int) -> np.ndarray:
-        return self._chunk_sentences[chunk_row]
+        """The sentence rows of the chunk in a row."""
+        return self.snapshot.chunk_sentences(chunk_row)
 
     def _best_sentence(self, rows: np.ndarray, qs: QueryScores, *, with_previous: bool = False
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -136,7 +166,7 @@ class HybridRetriever:
         import numpy as np
 
         best = np.zeros((3, rows.size))
-        per_chunk = [self._chunk_sentences[r] for r in rows]
+        per_chunk = [self.sentence_rows(int(r)) for r in rows]
         srows = np.concatenate(per_chunk) if per_chunk else np.zeros(0, dtype=np.int64)
         cos = (self.sentences.cosine_with_previous(qs.sentence_cos, srows) if with_previous
                else qs.sentence_cos[srows])
@@ -153,7 +183,7 @@ class HybridRetriever:
         sentence before it when ``with_previous``."""
         import numpy as np
 
-        per_chunk = [self._chunk_sentences[r] for r in rows]
+        per_chunk = [self.sentence_rows(int(r)) for r in rows]
         srows = np.unique(np.concatenate(per_chunk)) if per_chunk else np.zeros(0, dtype=np.int64)
         aligned = self.sentences.alignment(qs.qtokens, srows, with_previous=with_previous)
         at = dict(zip(srows.tolist(), (aligned if aligned is not None else np.zeros(srows.size)).tolist(),

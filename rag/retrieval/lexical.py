@@ -11,6 +11,16 @@ if TYPE_CHECKING:
     import numpy as np
 
 
+def query_terms(question: str) -> list[str]:
+    """The stemmed, stopword-free terms BM25 scores a question by."""
+    import bm25s
+    import Stemmer
+
+    tokens = bm25s.tokenize([question], stopwords=list(BM25_STOP_WORDS), stemmer=Stemmer.Stemmer("english"),
+                            show_progress=False, return_ids=False)
+    return list(tokens[0]) if tokens else []
+
+
 class BM25Index:
     """Okapi BM25 scores for a fixed list of texts (rows).
 

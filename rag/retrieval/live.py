@@ -15,7 +15,7 @@ from rag.retrieval.loaded import LoadedIndex
 
 if TYPE_CHECKING:
     from rag.settings import Settings
-    from rag.store.generations import Manifest
+    from rag.store.manifest import Manifest
 
 log = logging.getLogger(__name__)
 

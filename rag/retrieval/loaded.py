@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from rag.retrieval.hybrid import HybridRetriever
-    from rag.store.generations import Snapshot
+    from rag.store.snapshot import Snapshot
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class LoadedIndex:
 
     snapshot: Snapshot
     retriever: HybridRetriever
-    titles: dict[str, str]
+    titles: Mapping[str, str]
     #: Set when the store answers from per-question candidates (Milvus): the question and its vector give the
     #: index to retrieve from and answer with; ``snapshot`` then holds the document catalog only.
     narrow: Callable[[str, np.ndarray], LoadedIndex] | None = None

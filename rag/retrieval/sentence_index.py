@@ -1,70 +1,62 @@
-"""Per-sentence vectors and BM25, used to rerank chunks and to pick answer sentences."""
+"""Per-sentence vectors and BM25, used to rerank chunks and to pick answer sentences: read per row, on demand.
+
+Nothing is scored over every sentence: a question's cosine, BM25 and term coverage are computed for the sentences
+of its candidate chunks only (``rag.retrieval.hybrid.QueryScores``), from the generation's memory-mapped segments.
+"""
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from rag.retrieval.alignment import TokenStore
-from rag.retrieval.lexical import BM25Index
+from rag.retrieval.dense import row_products
+from rag.retrieval.postings import SegmentedBM25, TermPart
+from rag.store.snapshot import ItemView, RowView
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from rag.store.generations import Snapshot
-    from rag.types import Chunk, Sentence
+    from rag.store.snapshot import SegmentedTokens, Snapshot
 
 
 class SentenceIndex:
-    """The sentences of an index generation, addressable by row and by the chunk holding them."""
+    """The sentences of an index generation, addressable by global row."""
 
     def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        size = snapshot.sentence_rows.size
+        #: Content-token vectors per row, for ``alignment`` (None when the index has none).
+        self.tokens: SegmentedTokens | None = snapshot.sentence_tokens
+        self.texts = ItemView(size, snapshot.sentence_text)
+        self.rows = ItemView(size, snapshot.sentence)
+        self.is_question = RowView(size, snapshot.is_question)
+        #: The row of the sentence before each one in its document (-1 for a document's first).
+        self.previous = RowView(size, snapshot.previous)
+        self.vectors = RowView(size, snapshot.sentence_vectors_of)
+        rs = snapshot.sentence_rows
+        self.lexical = SegmentedBM25([TermPart(seg.sentence_terms, int(rs.bases[k]), rs.deleted[k])
+                                      for k, seg in enumerate(snapshot.segments)])
+
+    def cosines(self, qvec: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The question's cosine with each row's vector."""
         import numpy as np
 
-        self.rows: list[Sentence] = [snapshot.sentences[i] for i in sorted(snapshot.sentences)]
-        self.vectors: np.ndarray = snapshot.sentence_vectors
-        #: Content-token vectors per row, for ``alignment`` (None when the index has none).
-        tokens = snapshot.sentence_tokens
-        self.tokens = None if tokens is None else TokenStore(tokens.vectors.astype(np.float32), tokens.offsets)
-        docs = snapshot.documents
-        self.texts = [docs[s.doc_id].text[s.start : s.end] for s in self.rows]
-        self.is_question = np.array([t.rstrip("\"'”’) ").endswith("?") for t in self.texts], dtype=bool)
-        self.lexical = BM25Index(self.texts, keep_terms=True)
-        self._by_doc: dict[str, tuple[list[int], list[int]]] = {}
-        #: The row of the sentence before each one in its document (-1 for a document's first).
-        self.previous = np.full(len(self.rows), -1, dtype=np.int64)
-        for row, s in sorted(enumerate(self.rows), key=lambda rs: (rs[1].doc_id, rs[1].start)):
-            starts, rows = self._by_doc.setdefault(s.doc_id, ([], []))
-            if rows:
-                self.previous[row] = rows[-1]
-            starts.append(s.start)
-            rows.append(row)
-        #: The cosine of each sentence's vector with the one before it's (0 for a document's first).
-        has = self.previous >= 0
-        self._adjacent = np.zeros(len(self.rows), dtype=np.float64)
-        if has.any():
-            v = self.vectors
-            self._adjacent[has] = np.einsum("ij,ij->i", v[has], v[self.previous[has]])
-
-    def rows_in(self, chunk: Chunk) -> list[int]:
-        """Rows of the sentences lying inside a chunk's span."""
-        starts, rows = self._by_doc.get(chunk.doc_id, ([], []))
-        i = bisect.bisect_left(starts, chunk.start)
-        out: list[int] = []
-        while i < len(starts) and starts[i] < chunk.end:
-            if self.rows[rows[i]].end <= chunk.end:
-                out.append(rows[i])
-            i += 1
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros(rows.size, dtype=np.float32)
+        for k, pos, local in self.snapshot.sentence_rows.split(rows):
+            out[pos] = row_products(self.snapshot.segments[k].sentence_vectors, local, qvec)
         return out
 
-    def coverage(self, question: str, rows: Sequence[int] | None = None) -> np.ndarray:
-        """Per row (all rows by default), the share of the question's IDF mass the sentence holds with the
-        sentence before it."""
+    def coverage(self, question: str | Sequence[str], rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Per row, the share of the question's IDF mass the sentence holds with the sentence before it
+        (``question``: its text, or its BM25 terms)."""
         import numpy as np
 
-        r = np.arange(len(self.rows)) if rows is None else np.asarray(rows, dtype=np.int64)
-        return self.lexical.coverage(question, r, self.previous[r])
+        from rag.retrieval.lexical import query_terms
+
+        terms = query_terms(question) if isinstance(question, str) else list(question)
+        r = np.asarray(rows, dtype=np.int64)
+        return self.lexical.coverage(terms, r, self.previous[r])
 
     def alignment(self, question_tokens: np.ndarray | None, rows: Sequence[int] | np.ndarray, *,
                   with_previous: bool = False) -> np.ndarray | None:
@@ -89,15 +81,16 @@ class SentenceIndex:
         before[:, has] = best[:, np.searchsorted(both, prev[has])]
         return np.maximum(own, before).mean(axis=0) if len(own) else np.zeros(rows.size)
 
-    def cosine_with_previous(self, cos: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Per row, the larger of its cosine (``cos``: the question's cosine with every row) and the cosine of the
-        pair it forms with the sentence before it, read as the normalised sum of the two vectors: exact from the
-        two cosines and the pair's own, so no vector is read at query time."""
+    def cosine_with_previous(self, cos: Any, rows: np.ndarray) -> np.ndarray:
+        """Per row, the larger of its cosine (``cos``: the question's cosine by row) and the cosine of the pair it
+        forms with the sentence before it, read as the normalised sum of the two vectors: exact from the two
+        cosines and the pair's own, so no vector is read for the pair."""
         import numpy as np
 
         prev = self.previous[rows]
         has = prev >= 0
         out = cos[rows].astype(np.float64)
-        pair = (cos[prev[has]] + out[has]) / np.sqrt(np.maximum(2.0 + 2.0 * self._adjacent[rows[has]], 1e-12))
+        adjacent = self.snapshot.adjacent(rows[has])
+        pair = (cos[prev[has]] + out[has]) / np.sqrt(np.maximum(2.0 + 2.0 * adjacent, 1e-12))
         out[has] = np.maximum(out[has], pair)
         return out

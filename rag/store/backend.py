@@ -1,6 +1,7 @@
 """Where the index is kept: one small Protocol, and the store the settings pick (``RAG_STORE``).
 
-``faiss`` (the default): generations of FAISS + SQLite files in the index folder, loaded whole into each process.
+``faiss`` (the default): immutable segments (FAISS, NumPy and SQLite files) in the index folder, memory-mapped by
+each process.
 ``milvus``: collections in Milvus (``rag.store.milvus``), read per question; processes hold no index files.
 """
 
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from rag.protocols import Embedder
     from rag.retrieval.loaded import LoadedIndex
     from rag.settings import Settings
-    from rag.store.generations import Manifest
+    from rag.store.manifest import Manifest
     from rag.store.plan import IndexReport
     from rag.types import Article
 
@@ -43,7 +44,7 @@ class IndexStore(Protocol):
 
 
 class FaissStore:
-    """FAISS vectors, a SQLite document store and a manifest per generation in the index folder."""
+    """Segments of vectors, term counts and a SQLite document store, listed by a manifest per generation."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -70,8 +71,8 @@ class FaissStore:
 
         snap = load_snapshot(self.settings.index.index_dir)
         check_compatible(snap.manifest, wanted())
-        titles = {d: r.title for d, r in snap.documents.items()}
-        return LoadedIndex(snap, HybridRetriever(snap, SentenceIndex(snap)), titles)
+        retriever = HybridRetriever(snap, SentenceIndex(snap), self.settings.index.hnsw_ef_search)
+        return LoadedIndex(snap, retriever, snap.titles)
 
     def check(self) -> None:
         from rag.store.generations import read_manifest

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from rag.errors import IndexMismatch
 from rag.ingest.chunking import TOKENIZER_NAME
-from rag.store.generations import Manifest
+from rag.store.manifest import Manifest
 
 if TYPE_CHECKING:
     from rag.settings import Settings

@@ -73,16 +73,19 @@ def write_docstore(
         con.close()
 
 
+def document_of(row: tuple[Any, ...]) -> DocRecord:
+    """A ``documents`` table row as a record."""
+    faq: Any = tuple(FaqPair(q, a) for q, a in json.loads(row[8]))
+    return DocRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], faq, row[9])
+
+
 def read_docstore(path: Path) -> tuple[dict[str, DocRecord], dict[int, Chunk], dict[int, Sentence]]:
     """Read a whole document store into memory."""
     if not path.is_file():
         raise OSError(f"missing {path.name}")
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        docs: dict[str, DocRecord] = {}
-        for row in con.execute("SELECT * FROM documents"):
-            faq: Any = tuple(FaqPair(q, a) for q, a in json.loads(row[8]))
-            docs[row[0]] = DocRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], faq, row[9])
+        docs = {row[0]: document_of(row) for row in con.execute("SELECT * FROM documents")}
         chunks = {
             row[0]: Chunk(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7])
             for row in con.execute("SELECT * FROM chunks ORDER BY chunk_id")

@@ -1,15 +1,18 @@
-"""The index on disk: FAISS vectors, a SQLite document store and a manifest, swapped atomically.
+"""The index on disk: immutable segments, and generations that list them, published atomically.
 
 Layout::
 
     index/
       CURRENT                 name of the live generation (replaced atomically)
-      generations/<name>/     manifest.json, vectors.faiss, docstore.sqlite, sentence_vectors.npy,
-                              sentence_tokens.npy + sentence_token_offsets.npy (token vectors)
+      generations/<name>/     manifest.json: the settings the index was built with, its documents, and its
+                              segments, each with the documents deleted from it since it was written
+      segments/<name>/        the rows one write added (``rag.store.segments``), never changed once written
       .lock                   held while writing
 
-A new generation is written in full under a temporary name, fsynced, renamed into place, and only
-then published by replacing ``CURRENT``. A crash at any point leaves the previous generation live.
+A write adds one segment holding its new or changed documents and tombstones the documents it replaces or removes,
+so it costs the documents written, not the index. The new segment and the new manifest are written under temporary
+names, fsynced, renamed into place, and only then published by replacing ``CURRENT``. A crash at any point leaves
+the previous generation live; segments no kept generation lists are removed later.
 """
 
 from __future__ import annotations
@@ -21,75 +24,22 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.errors import IndexCorrupt, IndexNotFound
-from rag.retrieval.alignment import TokenStore
-from rag.store.docstore import DocRecord, read_docstore, write_docstore
+from rag.errors import IndexCorrupt, IndexMismatch, IndexNotFound
 from rag.store.faults import crash_point
-from rag.types import Chunk, Sentence
+from rag.store.manifest import FORMAT_VERSION, Manifest
 
 if TYPE_CHECKING:
-    import faiss
     import numpy as np
 
-FORMAT_VERSION = 3
-_MANIFEST, _VECTORS, _DOCSTORE = "manifest.json", "vectors.faiss", "docstore.sqlite"
-_SENTENCE_VECTORS = "sentence_vectors.npy"
-# Content-token vectors of every sentence (float16) and each sentence's slice of them; absent when the
-# embedder gives no token vectors.
-_SENTENCE_TOKENS, _SENTENCE_TOKEN_OFFSETS = "sentence_tokens.npy", "sentence_token_offsets.npy"
+    from rag.store.contents import IndexContents
+    from rag.store.segments import DenseLayout
+    from rag.store.snapshot import Snapshot
 
-
-@dataclass
-class Manifest:
-    """Everything needed to refuse a wrong index and to update it incrementally."""
-
-    model_id: str
-    weights_sha256: str | None
-    dimension: int
-    tokenizer: str
-    chunk_tokens: int
-    chunk_overlap: int
-    index_faq: bool
-    title_header: bool = False
-    token_vectors: bool = False  # sentence token vectors stored (the embedder gives them)
-    chunk_vectors: str = "encoded"  # "pooled" from the sentence vectors (rag.store.pooling); indexes before it encoded
-    embedding_precision: str = "float32"  # the model's linear layers: "float32" or "int8" (RAG_EMBEDDING_PRECISION)
-    normalized: bool = True
-    metric: str = "inner_product"
-    format_version: int = FORMAT_VERSION
-    documents: dict[str, str] = field(default_factory=dict)
-    chunks: int = 0
-    created_at: float = 0.0
-    generation: str = ""
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, raw: str | bytes) -> Manifest:
-        """Parse and type-check a manifest (unknown keys are ignored); raises ``pydantic.ValidationError``."""
-        from pydantic import TypeAdapter
-
-        return TypeAdapter(cls).validate_json(raw, strict=True)
-
-
-@dataclass
-class Snapshot:
-    """One loaded, immutable generation of the index."""
-
-    manifest: Manifest
-    documents: dict[str, DocRecord]
-    chunks: dict[int, Chunk]
-    vectors: faiss.Index
-    sentences: dict[int, Sentence]
-    sentence_vectors: np.ndarray  # row i belongs to the i-th smallest sentence id
-    path: Path
-    sentence_tokens: TokenStore | None = None  # rows as sentence_vectors
+_MANIFEST = "manifest.json"
 
 
 def current_name(index_dir: Path) -> str | None:
@@ -158,89 +108,78 @@ def read_manifest(index_dir: Path) -> Manifest:
 
 
 def load_snapshot(index_dir: Path) -> Snapshot:
-    """Load the live generation fully into memory (later swaps never affect it); raises ``IndexCorrupt`` naming the
-    file that is missing, unreadable or inconsistent with the others."""
-    import faiss
-    import numpy as np
-
+    """Open the live generation: its segments memory-mapped, nothing copied (later swaps never affect it); raises
+    ``IndexCorrupt`` naming the file that is missing, unreadable or inconsistent with the others."""
     manifest = read_manifest(index_dir)
-    gen = live_generation(index_dir)
+    return open_generation(index_dir, live_generation(index_dir), manifest)
 
-    def read(name: str, reader: Callable[[Path], Any]) -> Any:
-        path = gen / name
-        if not path.is_file():
-            raise _damaged(index_dir, f"generations/{gen.name}/{name} is missing")
+
+def open_generation(index_dir: Path, gen: Path, manifest: Manifest | None = None) -> Snapshot:
+    """Open a published generation by its folder (the live one: ``load_snapshot``)."""
+    from pydantic import ValidationError
+
+    from rag.errors import DamagedFile
+    from rag.store.segments import open_segment
+    from rag.store.snapshot import Snapshot
+
+    if manifest is None:
         try:
-            return reader(path)
-        except Exception as e:  # any failure to parse a file means the file is damaged: never a traceback
-            # FAISS prefixes its reason with the C++ function and source line: keep the reason.
-            why = " ".join(str(e).rsplit("Error: ", 1)[-1].split())[:160] or type(e).__name__
-            raise _damaged(index_dir, f"generations/{gen.name}/{name} cannot be read ({why})") from e
-
-    def array(path: Path) -> np.ndarray:
-        return np.load(path, allow_pickle=False)
-
-    vectors = read(_VECTORS, lambda path: faiss.read_index(str(path)))
-    documents, chunks, sentences = read(_DOCSTORE, read_docstore)
-    sentence_vectors = read(_SENTENCE_VECTORS, array)
-    tokens = None
-    if manifest.token_vectors or (gen / _SENTENCE_TOKENS).exists():
-        tokens = TokenStore(read(_SENTENCE_TOKENS, array), read(_SENTENCE_TOKEN_OFFSETS, array))
-    problem = _inconsistency(manifest, documents, chunks, vectors, sentences, sentence_vectors, tokens)
+            manifest = Manifest.from_json((gen / _MANIFEST).read_bytes())
+        except (OSError, ValidationError) as e:
+            raise _damaged(index_dir, f"generations/{gen.name}/{_MANIFEST} cannot be read ({_reason(e)})") from None
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexMismatch(f"the index in {index_dir} has another format ({manifest.format_version}, this version "
+                            f"reads {FORMAT_VERSION}); {rebuild_hint(index_dir)}")
+    segments = []
+    for entry in manifest.segments:
+        name = entry.get("name")
+        if not isinstance(name, str) or not _is_generation_name(name):
+            raise _damaged(index_dir, f"generations/{gen.name}/{_MANIFEST} lists a segment named {name!r}")
+        folder = index_dir / "segments" / name
+        if not folder.is_dir():
+            raise _damaged(index_dir, f"segments/{name} is missing (generations/{gen.name}/{_MANIFEST} lists it)")
+        try:
+            segments.append(open_segment(folder))
+        except DamagedFile as e:
+            what = (f"/{e.file} is missing" if e.missing else f"/{e.file} cannot be read ({e.reason})" if e.file
+                    else f" is inconsistent ({e.reason})")
+            raise _damaged(index_dir, f"segments/{name}{what}") from None
+    try:
+        snap = Snapshot(manifest, gen, segments, [set(s.get("deleted", ())) for s in manifest.segments])
+    except (TypeError, ValueError, KeyError, IndexError) as e:
+        raise _damaged(index_dir, f"generations/{gen.name}/{_MANIFEST} does not fit its segments ({_reason(e)})"
+                       ) from None
+    problem = _inconsistency(manifest, snap)
     if problem:
         raise _damaged(index_dir, f"generations/{gen.name} is inconsistent ({problem})")
-    return Snapshot(manifest, documents, chunks, vectors, sentences, sentence_vectors, gen, tokens)
+    return snap
 
 
-def _inconsistency(manifest: Manifest, documents: dict[str, DocRecord], chunks: dict[int, Chunk], vectors: Any,
-                   sentences: dict[int, Sentence], sentence_vectors: Any, tokens: TokenStore | None) -> str:
-    """What does not fit between a generation's files, or ``""``."""
-    import faiss
+def _reason(e: BaseException) -> str:
+    """An exception's message on one short line (FAISS prefixes its reason with the C++ source location)."""
+    return " ".join(str(e).rsplit("Error: ", 1)[-1].split())[:160] or type(e).__name__
 
-    dim = manifest.dimension
-    if manifest.chunks != len(chunks):
-        return f"the manifest counts {manifest.chunks} chunks, {_DOCSTORE} holds {len(chunks)}"
-    if getattr(vectors, "d", None) != dim or not hasattr(vectors, "id_map"):
-        return f"{_VECTORS} is not an index of {dim}-dimensional vectors by chunk id"
-    if vectors.ntotal != len(chunks) or set(faiss.vector_to_array(vectors.id_map).tolist()) != set(chunks):
-        return f"{_VECTORS} holds {vectors.ntotal} vectors for other chunks than the {len(chunks)} in {_DOCSTORE}"
-    if any(c.doc_id not in documents for c in chunks.values()) or any(
-            s.doc_id not in documents for s in sentences.values()):
-        return f"{_DOCSTORE} has chunks or sentences of documents it does not hold"
-    if sentence_vectors.ndim != 2 or sentence_vectors.shape != (len(sentences), dim):
-        return f"{_SENTENCE_VECTORS} has shape {sentence_vectors.shape}, not ({len(sentences)}, {dim})"
-    if manifest.token_vectors != (tokens is not None):
-        return f"the manifest says token_vectors={manifest.token_vectors}, the files say otherwise"
-    if tokens is not None and not _tokens_consistent(tokens, len(sentences), dim):
-        return f"{_SENTENCE_TOKENS} and {_SENTENCE_TOKEN_OFFSETS} do not fit the {len(sentences)} sentences"
+
+def _inconsistency(manifest: Manifest, snap: Snapshot) -> str:
+    """What does not fit between a generation's manifest and its segments, or ``""``."""
+    if snap.chunk_rows.live != manifest.chunks:
+        return f"the manifest counts {manifest.chunks} chunks, its segments hold {snap.chunk_rows.live}"
+    for seg, entry in zip(snap.segments, manifest.segments, strict=True):
+        if seg.meta["dimension"] != manifest.dimension:
+            return f"segment {seg.name} holds {seg.meta['dimension']}-dimensional vectors, not {manifest.dimension}"
+        if seg.meta["token_vectors"] != manifest.token_vectors:
+            return f"the manifest says token_vectors={manifest.token_vectors}, segment {seg.name} says otherwise"
+        if entry.get("chunks") != seg.meta["chunks"]:
+            return (f"the manifest counts {entry.get('chunks')} chunks in segment {seg.name}, it holds "
+                    f"{seg.meta['chunks']}")
+    if len(snap.documents) != len(manifest.documents):
+        return f"the manifest lists {len(manifest.documents)} documents, its segments hold {len(snap.documents)}"
     return ""
 
 
-def _tokens_consistent(tokens: TokenStore, sentences: int, dimension: int) -> bool:
-    """Offsets start at 0, never decrease and end at the vector count; one slice per sentence; right width."""
-    import numpy as np
-
-    off, vec = tokens.offsets, tokens.vectors
-    return (off.ndim == 1 and len(off) == sentences + 1 and int(off[0]) == 0 and bool(np.all(np.diff(off) >= 0))
-            and int(off[-1]) == len(vec) and vec.ndim == 2 and vec.shape[1] == dimension)
-
-
-def empty_vectors(dimension: int) -> faiss.Index:
-    """An exact inner-product index addressed by chunk id."""
-    import faiss
-
-    return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
-
-
 def all_vectors(index: Any) -> dict[int, np.ndarray]:
-    """Every stored vector keyed by its chunk id (``index`` is an ``IndexIDMap2``)."""
-    import faiss
-
-    if index.ntotal == 0:
-        return {}
-    ids = faiss.vector_to_array(index.id_map)
-    mat = index.index.reconstruct_n(0, index.ntotal)
-    return {int(i): mat[row] for row, i in enumerate(ids)}
+    """Every live chunk vector keyed by its chunk id (``index``: a snapshot's ``vectors``)."""
+    return dict(index.items())
 
 
 @contextlib.contextmanager
@@ -255,43 +194,47 @@ def write_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def publish(
-    index_dir: Path,
-    manifest: Manifest,
-    documents: dict[str, DocRecord],
-    chunks: dict[int, Chunk],
-    vectors: faiss.Index,
-    sentences: dict[int, Sentence],
-    sentence_vectors: np.ndarray,
-    sentence_tokens: TokenStore | None = None,
-) -> Path:
-    """Write a complete new generation and make it live atomically; call under ``write_lock``."""
-    import faiss
-    import numpy as np
+def new_name() -> str:
+    return f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
 
-    gens = index_dir / "generations"
+
+def publish(index_dir: Path, manifest: Manifest, new: IndexContents | None, layout: DenseLayout,
+            position: int | None = None) -> Path:
+    """Write ``new`` (if any) as a segment inserted into ``manifest.segments`` at ``position`` (default: last) and
+    the manifest as a new generation, then make it live atomically; call under ``write_lock``."""
+    from rag.store.segments import write_segment
+
+    gens, segs = index_dir / "generations", index_dir / "segments"
     gens.mkdir(parents=True, exist_ok=True)
-    name = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    segs.mkdir(parents=True, exist_ok=True)
+    name = new_name()
     tmp = gens / f".tmp-{name}"
     tmp.mkdir()
+    seg_tmp = None
+    if new is not None and new.documents:
+        seg_tmp = segs / f".tmp-{name}"
+        seg_tmp.mkdir()
+        meta = write_segment(seg_tmp, new, manifest.dimension, manifest.title_header, layout,
+                             on_docstore=lambda: crash_point("chunks-written"))
+        entry = {"name": name, "chunks": meta["chunks"], "sentences": meta["sentences"], "dense": meta["dense"],
+                 "deleted": []}
+        at = len(manifest.segments) if position is None else position
+        manifest.segments = [*manifest.segments[:at], entry, *manifest.segments[at:]]
+        for f in seg_tmp.iterdir():
+            _fsync(f)
+    else:
+        crash_point("chunks-written")
+    manifest.segments = [s for s in manifest.segments if len(s["deleted"]) < _documents_in(index_dir, s, seg_tmp)]
     manifest.generation = name
-    manifest.chunks = len(chunks)
     manifest.created_at = time.time()
-    write_docstore(tmp / _DOCSTORE, documents, chunks, sentences)
-    crash_point("chunks-written")
-    faiss.write_index(vectors, str(tmp / _VECTORS))
-    arrays = {_SENTENCE_VECTORS: np.ascontiguousarray(sentence_vectors, dtype=np.float32)}
-    if sentence_tokens is not None:
-        arrays |= {_SENTENCE_TOKENS: sentence_tokens.vectors, _SENTENCE_TOKEN_OFFSETS: sentence_tokens.offsets}
-    for fname, arr in arrays.items():
-        with open(tmp / fname, "wb") as fh:
-            np.save(fh, arr, allow_pickle=False)
     (tmp / _MANIFEST).write_text(manifest.to_json())
-    for f in tmp.iterdir():
-        _fsync(f)
+    _fsync(tmp / _MANIFEST)
     crash_point("vectors-written")
     final = gens / name
     crash_point("before-rename")
+    if seg_tmp is not None:
+        os.replace(seg_tmp, segs / name)
+        _fsync(segs)
     os.replace(tmp, final)
     _fsync(gens)
     crash_point("after-rename")
@@ -306,16 +249,27 @@ def publish(
     return final
 
 
+def _documents_in(index_dir: Path, seg: dict[str, Any], fresh: Path | None) -> int:
+    """How many documents a listed segment holds (a segment whose every document is deleted is dropped)."""
+    folder = fresh if fresh is not None and seg["name"] == fresh.name.removeprefix(".tmp-") else None
+    folder = folder or index_dir / "segments" / seg["name"]
+    return int(json.loads((folder / "segment.json").read_text())["documents"])
+
+
 def collect_garbage(index_dir: Path, keep: set[str] | None = None, newest: int = 2) -> None:
-    """Drop unfinished writes and all but the ``newest`` generations and ``keep`` (readers hold theirs in memory);
-    call under ``write_lock``."""
-    gens = index_dir / "generations"
+    """Drop unfinished writes, all but the ``newest`` generations and ``keep``, and the segments no kept generation
+    lists; call under ``write_lock``.
+
+    Readers keep what they opened: a removed segment's mapped files and open database stay readable to them.
+    """
+    gens, segs = index_dir / "generations", index_dir / "segments"
     if not gens.is_dir():
         return
     live = current_generation(index_dir)
     keep = (keep or set()) | ({live.name} if live else set())
-    for stale in gens.glob(".tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    for folder in (gens, segs):
+        for stale in folder.glob(".tmp-*") if folder.is_dir() else ():
+            shutil.rmtree(stale, ignore_errors=True)
     for stale in index_dir.glob(".CURRENT.*"):
         stale.unlink(missing_ok=True)
     done = sorted((p for p in gens.iterdir() if not p.name.startswith(".")), key=lambda p: p.name)
@@ -329,6 +283,19 @@ def collect_garbage(index_dir: Path, keep: set[str] | None = None, newest: int =
     for old in done[:-newest] if newest else done:
         if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
+    if not segs.is_dir():
+        return
+    listed: set[str] = set()
+    for g in gens.iterdir():
+        if g.name.startswith("."):
+            continue
+        try:
+            listed.update(s["name"] for s in json.loads((g / _MANIFEST).read_text()).get("segments", ()))
+        except (OSError, ValueError):
+            return  # an unreadable generation: remove nothing it might list
+    for seg in segs.iterdir():
+        if not seg.name.startswith(".") and seg.name not in listed:
+            shutil.rmtree(seg, ignore_errors=True)
 
 
 def _fsync(path: Path) -> None:

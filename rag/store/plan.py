@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, cast
 
 from rag.errors import DocumentNotFound, DuplicateDocument
 from rag.store.contents import article_of
@@ -48,21 +49,34 @@ class Plan:
     doomed: set[str]
 
 
+class Stored(Protocol):
+    """What a plan reads of a stored document."""
+
+    @property
+    def sha256(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+
 def plan_changes(
-    documents: Mapping[str, DocRecord],
+    documents: Mapping[str, Stored],
     *,
     upsert: Sequence[Article] = (),
     remove: Iterable[str] = (),
     prune_sources: Sequence[Path] = (),
     spare: Sequence[Path] = (),
     convert: bool = False,
+    load: Callable[[str], DocRecord] | None = None,
 ) -> Plan:
     """Decide a write against the stored ``documents``.
 
     Upserted articles whose content hash is unchanged are left alone (unless ``convert``: then every document is
     re-embedded, from its stored text when it was not upserted). Removed ids must exist. A stored document is
     pruned when its source lies under one of ``prune_sources`` and it was not upserted now, unless its file is in
-    ``spare`` (still there, but unreadable this time: it keeps its earlier version).
+    ``spare`` (still there, but unreadable this time: it keeps its earlier version). ``documents`` maps ids to
+    records with ``sha256`` and ``source`` (``Stored``); ``load`` reads a whole record, to re-embed it (default:
+    ``documents[doc_id]``).
     """
     report = IndexReport()
     doomed = set(remove)
@@ -72,7 +86,7 @@ def plan_changes(
     incoming = {a.doc_id: a for a in upsert}
     roots = [p.resolve() for p in prune_sources]
     spared = {p.resolve() for p in spare}
-    for doc_id, rec in documents.items():
+    for doc_id, rec in documents.items() if roots else ():
         if (doc_id not in incoming and rec.source and _under(Path(rec.source), roots)
                 and Path(rec.source).resolve() not in spared):
             doomed.add(doc_id)
@@ -102,11 +116,11 @@ def plan_changes(
             if doc_id not in incoming and doc_id not in doomed:
                 report.converted.append(doc_id)
                 doomed.add(doc_id)
-                todo.append(article_of(rec))
+                todo.append(article_of(load(doc_id) if load is not None else cast(DocRecord, rec)))
     converting = set(report.converted)
     report.removed.extend(d for d in sorted(doomed) if d not in incoming and d not in converting)
-    report.unchanged.extend(d for d in documents if d not in doomed and d not in incoming
-                            and d not in report.unchanged)
+    listed = set(report.unchanged)
+    report.unchanged.extend(d for d in documents if d not in doomed and d not in incoming and d not in listed)
     return Plan(report, todo, doomed)
 
 

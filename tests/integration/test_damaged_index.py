@@ -81,10 +81,10 @@ def test_ask_names_the_damage_and_the_fix_in_one_line(good: Path, tmp_path: Path
 
 def test_rag_index_refuses_a_damaged_index_and_rebuild_leaves_a_clean_one(good: Path, corpus: Path, tmp_path: Path,
                                                                           real_embedder: Any) -> None:
-    index = copy_of(good, tmp_path, DAMAGED["vectors.faiss truncated"])
+    index = copy_of(good, tmp_path, DAMAGED["chunk_vectors.npy truncated"])
     before = sorted(p.name for p in (index / "generations").iterdir())
     line = assert_one_line_with_the_fix(run("rag", "index", str(corpus), "--index-dir", str(index)))
-    assert "vectors.faiss" in line
+    assert "chunk_vectors.npy" in line
     assert sorted(p.name for p in (index / "generations").iterdir()) == before
 
     out = run("rag", "index", str(corpus), "--rebuild", "--index-dir", str(index))

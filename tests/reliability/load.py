@@ -2,7 +2,7 @@
 
 Readers ask (``/ask``, ``/chat`` with and without streaming), search and list documents; meanwhile one writer adds
 and deletes documents through the API and another process runs ``rag index`` over a folder whose files change
-between runs. A watcher copies each generation's documents and chunks from ``generations/<name>/docstore.sqlite``
+between runs. A watcher copies each generation's documents and chunks from ``generations/<name>/`` (``open_generation``)
 as soon as it is published. At the end every response is checked against the generation it names (header and JSON
 field): each citation's document is in that generation and its text is that document's text at ``start:end``; each
 hit is that generation's chunk; each listing is exactly that generation's documents; each write's generation holds
@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from rag.store.docstore import read_docstore
+from rag.store.generations import open_generation
 from tests.integration.server import RAG, Server
 from tests.reliability.live import live_server, responses_by_status, server_errors, since
 from tests.sse import events
@@ -141,7 +141,8 @@ class Run:
             if path.name.startswith(".") or path.name in self.generations:
                 continue
             try:
-                docs, chunks, _ = read_docstore(path / "docstore.sqlite")
+                snap = open_generation(self.server.index_dir, path)
+                docs, chunks = dict(snap.documents.items()), dict(snap.chunks.items())
             except Exception:  # pruned meanwhile, or not there yet: nothing to copy
                 continue
             self.generations[path.name] = Generation({d: (r.title, r.text) for d, r in docs.items()},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -10,7 +12,8 @@ from rag.errors import IndexCorrupt
 from rag.pipeline import Pipeline
 from rag.retrieval.alignment import TokenStore, content_mask
 from rag.settings import Settings
-from rag.store.generations import current_generation, load_snapshot
+from rag.store.generations import load_snapshot, read_manifest
+from rag.store.segments import forget_open_segments
 from tests.fakes import HashEmbedder, HashTokenEmbedder
 from tests.texts import CATS, ROCKETS, plain_article
 
@@ -63,6 +66,12 @@ def test_content_pieces_skip_specials_stopwords_and_punctuation() -> None:
         False, True, True, False]
 
 
+def newest_segment(settings: Settings) -> Path:
+    """The folder of the live generation's newest segment."""
+    index_dir = settings.index.index_dir
+    return index_dir / "segments" / read_manifest(index_dir).segments[-1]["name"]
+
+
 def test_index_stores_token_vectors_and_keeps_them_across_updates(settings: Settings) -> None:
     p = Pipeline(settings, HashTokenEmbedder())
     p.update(upsert=[plain_article("cats", CATS)])
@@ -84,8 +93,8 @@ def test_an_embedder_without_token_vectors_builds_an_index_without_them(settings
     p = Pipeline(settings.replace(**{"abstain_threshold": 0.0}), HashEmbedder())
     p.update(upsert=[plain_article("cats", CATS)])
     assert p.snapshot.sentence_tokens is None
-    gen = current_generation(settings.index.index_dir)
-    assert gen is not None and not (gen / "sentence_tokens.npy").exists()
+    gen = newest_segment(settings)
+    assert not (gen / "sentence_tokens.npy").exists()
     ans = p.answer("How long do cats sleep?")
     assert not ans.abstained and "sixteen hours" in ans.answer
 
@@ -93,9 +102,9 @@ def test_an_embedder_without_token_vectors_builds_an_index_without_them(settings
 def test_inconsistent_token_offsets_are_reported_as_corrupt(settings: Settings) -> None:
     p = Pipeline(settings, HashTokenEmbedder())
     p.update(upsert=[plain_article("cats", CATS)])
-    gen = current_generation(settings.index.index_dir)
-    assert gen is not None
+    gen = newest_segment(settings)
     np.save(gen / "sentence_token_offsets.npy", np.array([0, 1], dtype=np.int64))
+    forget_open_segments()
     with pytest.raises(IndexCorrupt, match="inconsistent"):
         load_snapshot(settings.index.index_dir)
 
@@ -151,12 +160,11 @@ def test_alignment_joins_the_rerank_and_the_answer_fusion(settings: Settings) ->
     assert [c.score for c in with_align] != [c.score for c in without]
 
 
-def test_loaded_token_vectors_are_float32_for_speed(settings: Settings) -> None:
+def test_token_vectors_are_read_as_float16_from_the_mapped_files(settings: Settings) -> None:
     p = Pipeline(settings, HashTokenEmbedder())
     p.update(upsert=[plain_article("cats", CATS)])
     tokens = p.loaded.retriever.sentences.tokens
-    assert tokens is not None and tokens.vectors.dtype == np.float32
-    assert p.snapshot.sentence_tokens is not None and p.snapshot.sentence_tokens.vectors.dtype == np.float16
+    assert tokens is not None and tokens.vectors.dtype == np.float16 and isinstance(tokens.vectors, np.memmap)
 
 
 def test_an_index_and_an_embedder_that_disagree_on_token_vectors_need_a_rebuild(settings: Settings) -> None:
@@ -173,17 +181,18 @@ def test_an_index_and_an_embedder_that_disagree_on_token_vectors_need_a_rebuild(
 def test_decreasing_offsets_or_a_wrong_width_are_corrupt(settings: Settings) -> None:
     p = Pipeline(settings, HashTokenEmbedder())
     p.update(upsert=[plain_article("cats", CATS)])
-    gen = current_generation(settings.index.index_dir)
-    assert gen is not None
+    gen = newest_segment(settings)
     good_off = np.load(gen / "sentence_token_offsets.npy")
     good_vec = np.load(gen / "sentence_tokens.npy")
     bad = good_off.copy()
     bad[1], bad[2] = bad[2], bad[1]
     np.save(gen / "sentence_token_offsets.npy", bad)
+    forget_open_segments()
     with pytest.raises(IndexCorrupt):
         load_snapshot(settings.index.index_dir)
     np.save(gen / "sentence_token_offsets.npy", good_off)
     np.save(gen / "sentence_tokens.npy", good_vec[:, :8])
+    forget_open_segments()
     with pytest.raises(IndexCorrupt):
         load_snapshot(settings.index.index_dir)
 
@@ -230,7 +239,7 @@ def test_alignment_with_the_previous_sentence_matches_each_piece_in_either(setti
     # "The mission lasted ten days." gains "rocket" and "astronauts" from the sentence before it
     lasted = next(r for r in rows.tolist() if idx.texts[r].startswith("The mission lasted"))
     assert got[lasted] > alone[lasted]
-    first = idx.previous == -1
+    first = idx.previous[rows] == -1
     assert got[first].tolist() == pytest.approx(alone[first].tolist(), abs=1e-6)  # read alone, never clipped
 
 
@@ -253,9 +262,11 @@ def test_cosine_with_the_previous_sentence_is_the_cosine_of_the_pair_vector(sett
             pair = idx.vectors[r] + idx.vectors[before]
             expected = max(expected, float(pair @ qs.qvec / np.linalg.norm(pair)))
         assert got[r] == pytest.approx(expected, abs=1e-5)
-    assert (got >= qs.sentence_cos - 1e-9).all() and (got > qs.sentence_cos + 1e-6).any()
-    has = idx.previous >= 0
-    assert np.abs(idx._adjacent[has]).max() > 0.1  # neighbours that share words: the pair cosine is no sqrt(2)
+    cos = qs.sentence_cos[rows]
+    assert (got >= cos - 1e-9).all() and (got > cos + 1e-6).any()
+    has = idx.previous[rows] >= 0
+    # neighbours that share words: the pair cosine is no sqrt(2)
+    assert np.abs(p.snapshot.adjacent(rows[has])).max() > 0.1
 
 
 def test_the_rerank_reads_sentences_with_the_one_before_them_only_when_asked(settings: Settings) -> None:

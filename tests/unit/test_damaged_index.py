@@ -71,7 +71,8 @@ def test_an_index_of_another_model_is_a_mismatch_that_names_the_fix(built: Setti
     assert "\n" not in err.message and "rag index --rebuild" in err.message
 
 
-@pytest.mark.parametrize("kind", ["vectors.faiss truncated", "manifest.json not JSON", "CURRENT names no generation"])
+@pytest.mark.parametrize("kind", ["chunk_vectors.npy truncated", "manifest.json not JSON",
+                                  "CURRENT names no generation"])
 def test_a_write_refuses_a_damaged_index_and_rebuild_replaces_it(built: Settings, kind: str) -> None:
     index = built.index.index_dir
     damage_live(index, DAMAGED[kind])
@@ -101,7 +102,7 @@ def readyz(client: TestClient) -> dict[str, object]:
         time.sleep(0.05)
 
 
-@pytest.mark.parametrize("kind", ["vectors.faiss truncated", "docstore.sqlite garbled", "manifest.json wrong types",
+@pytest.mark.parametrize("kind", ["chunk_vectors.npy truncated", "docstore.sqlite garbled", "manifest.json wrong types",
                                   "CURRENT names no generation", "sentence_tokens.npy truncated", "other model"])
 def test_a_live_pipeline_keeps_the_last_good_generation(built: Settings, kind: str) -> None:
     index = built.index.index_dir
@@ -134,7 +135,7 @@ def test_a_live_pipeline_keeps_the_last_good_generation(built: Settings, kind: s
 @pytest.fixture
 def damaged_app(built: Settings) -> Iterator[tuple[TestClient, Settings]]:
     """The app started over an index whose live generation has a truncated FAISS file."""
-    damage_live(built.index.index_dir, DAMAGED["vectors.faiss truncated"])
+    damage_live(built.index.index_dir, DAMAGED["chunk_vectors.npy truncated"])
     with TestClient(create_app(pipeline=Pipeline(built, HashTokenEmbedder()))) as c:
         yield c, built
 
@@ -143,7 +144,7 @@ def test_a_server_started_on_a_damaged_index_says_why_and_recovers_without_a_res
         damaged_app: tuple[TestClient, Settings]) -> None:
     client, settings = damaged_app
     r = readyz(client)
-    assert r["status"] == "not_ready" and "vectors.faiss" in str(r["reason"])
+    assert r["status"] == "not_ready" and "chunk_vectors.npy" in str(r["reason"])
     assert "rag index --rebuild" in str(r["reason"])
     assert client.get("/healthz").status_code == 200
     for method, path, body in [("POST", "/ask", {"question": ROCKET_Q}), ("GET", "/documents", None),
@@ -151,7 +152,7 @@ def test_a_server_started_on_a_damaged_index_says_why_and_recovers_without_a_res
                                ("POST", "/chat", {"messages": [{"role": "user", "content": ROCKET_Q}]})]:
         res = client.request(method, path, json=body)
         assert res.status_code == 503, (path, res.text)
-        assert res.json()["error"]["code"] == "index_corrupt" and "vectors.faiss" in res.json()["error"]["message"]
+        assert res.json()["error"]["code"] == "index_corrupt" and "chunk_vectors.npy" in res.json()["error"]["message"]
 
     fixed = Pipeline(settings, HashTokenEmbedder()).update(upsert=[plain_article("rockets", ROCKETS)], rebuild=True)
     time.sleep(0.02)

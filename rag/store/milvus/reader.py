@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import IndexCorrupt, IndexNotFound
-from rag.retrieval.alignment import TokenStore
-from rag.store.contents import stack_rows, to_faiss
+from rag.store.contents import IndexContents
 from rag.store.docstore import DocRecord
-from rag.store.generations import Manifest, Snapshot
+from rag.store.manifest import Manifest
 from rag.store.milvus import records
 from rag.store.milvus.collections import TOKEN_FIELDS, Names, exists, has_bm25, in_list, quote
 from rag.types import Chunk, Sentence
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
     from pymilvus import MilvusClient
 
     from rag.settings import Settings
+    from rag.store.snapshot import Snapshot
 
 _CHUNK_FIELDS = ["chunk_id", "doc_id", "doc_sha", "ordinal", "kind", "text", "start", "end", "n_tokens",
                  "first_sentence", "last_sentence"]
@@ -106,14 +106,10 @@ class MilvusReader:
     def catalog(self, manifest: Manifest, generation: str) -> Snapshot:
         """Documents (with their text) and chunks (without vectors) of the live versions: what the document routes
         list and read. No vectors, sentences or BM25 statistics: questions go to Milvus."""
-        import numpy as np
-
         docs = self.documents()
         chunks = {c.chunk_id: c for c in self._live_chunks(docs)}
-        manifest.generation, manifest.chunks = generation, len(chunks)
         manifest.documents = {d: r.sha256 for d, r in docs.items()}
-        return Snapshot(manifest, docs, chunks, to_faiss(manifest.dimension, {}), {},
-                        np.zeros((0, manifest.dimension), dtype=np.float32), Path(generation or "empty"))
+        return view(manifest, generation, IndexContents(documents=docs, chunks=chunks), lexical=False)
 
     def candidates(self, question: str, qvec: np.ndarray, manifest: Manifest, generation: str) -> Candidates:
         """The top ``candidates`` chunks by cosine and by Milvus's BM25 (each pool member with both scores), their
@@ -196,22 +192,21 @@ class MilvusReader:
         chunks = {int(r["chunk_id"]): records.chunk_of(r) for r in rows}
         vectors = {int(r["chunk_id"]): np.asarray(r["vector"], dtype=np.float32) for r in rows}
         sent_rows = self._sentences(rows, heads, every_sentence)
-        sent_rows.sort(key=lambda r: int(r["sent_id"]))
-        sentences = {int(r["sent_id"]): Sentence(int(r["sent_id"]), r["doc_id"], int(r["start"]), int(r["end"]))
-                     for r in sent_rows}
         dim = manifest.dimension
-        sent_vectors = stack_rows([np.asarray(r["sentence_vector"], dtype=np.float32) for r in sent_rows], dim)
-        tokens = (TokenStore.from_rows([records.decode_tokens(r, dim) for r in sent_rows], dim)
-                  if manifest.token_vectors else None)
-        docs = {d: DocRecord(d, h["title"], h["sha256"], "", None,
-                             _sparse_text([(c.start, c.text) for c in chunks.values() if c.doc_id == d]
-                                          + [(int(r["start"]), r["text"]) for r in sent_rows if r["doc_id"] == d]),
-                             0, 0)
-                for d, h in heads.items() if any(c.doc_id == d for c in chunks.values())}
-        m = Manifest.from_json(manifest.to_json())
-        m.generation, m.chunks = generation, len(chunks)
-        return Snapshot(m, docs, chunks, to_faiss(dim, vectors), sentences, sent_vectors, Path(generation or "empty"),
-                        tokens)
+        contents = IndexContents(chunks=chunks, vectors=vectors,
+                                 sentence_tokens={} if manifest.token_vectors else None)
+        for r in sent_rows:
+            sid = int(r["sent_id"])
+            contents.sentences[sid] = Sentence(sid, r["doc_id"], int(r["start"]), int(r["end"]))
+            contents.sentence_vectors[sid] = np.asarray(r["sentence_vector"], dtype=np.float32)
+            if contents.sentence_tokens is not None:
+                contents.sentence_tokens[sid] = records.decode_tokens(r, dim)
+        contents.documents = {
+            d: DocRecord(d, h["title"], h["sha256"], "", None,
+                         _sparse_text([(c.start, c.text) for c in chunks.values() if c.doc_id == d]
+                                      + [(int(r["start"]), r["text"]) for r in sent_rows if r["doc_id"] == d]), 0, 0)
+            for d, h in heads.items() if any(c.doc_id == d for c in chunks.values())}
+        return view(manifest, generation, contents)
 
     def _sentences(self, rows: list[dict[str, Any]], heads: dict[str, dict[str, Any]], every: bool
                    ) -> list[dict[str, Any]]:
@@ -250,6 +245,21 @@ class MilvusReader:
         finally:
             it.close()
         return out
+
+
+def view(manifest: Manifest, generation: str, contents: IndexContents, *, lexical: bool = True) -> Snapshot:
+    """Rows read from Milvus as a snapshot of one in-memory segment (what the retrievers and answerers read)."""
+    from dataclasses import replace
+
+    from rag.store.segments import MemorySegment
+    from rag.store.snapshot import Snapshot
+
+    name = generation or "empty"
+    seg = MemorySegment(contents, manifest.dimension, manifest.title_header, name, lexical=lexical)
+    m = replace(manifest, generation=generation, chunks=len(contents.chunks),
+                segments=[{"name": name, "chunks": len(contents.chunks), "sentences": len(contents.sentences),
+                           "dense": "flat", "deleted": []}])
+    return Snapshot(m, Path(name), [seg], [set()])
 
 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

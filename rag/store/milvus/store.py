@@ -17,10 +17,11 @@ if TYPE_CHECKING:
     from rag.protocols import Embedder
     from rag.retrieval.loaded import LoadedIndex
     from rag.settings import Settings
-    from rag.store.generations import Manifest, Snapshot
+    from rag.store.manifest import Manifest
     from rag.store.milvus.reader import MilvusReader
     from rag.store.milvus.view import CandidateRetriever
     from rag.store.plan import IndexReport
+    from rag.store.snapshot import Snapshot
     from rag.types import Article
 
 log = logging.getLogger(__name__)
@@ -87,8 +88,7 @@ class MilvusStore:
         def whole() -> LoadedIndex:
             return _loaded(reader.whole(manifest, reader.generation()), None, dense_only, notices)
 
-        titles = {d: r.title for d, r in catalog.documents.items()}
-        return LoadedIndex(catalog, _retriever(_empty(manifest, generation), None, dense_only), titles,
+        return LoadedIndex(catalog, _retriever(_empty(manifest, generation), None, dense_only), catalog.titles,
                            narrow=narrow, whole=whole, notices=notices)
 
     def check(self) -> None:
@@ -113,8 +113,7 @@ def _loaded(snap: Snapshot, bm25: np.ndarray | None, dense_only: Settings | None
             narrow: Callable[[str, np.ndarray], LoadedIndex] | None = None) -> LoadedIndex:
     from rag.retrieval.loaded import LoadedIndex
 
-    return LoadedIndex(snap, _retriever(snap, bm25, dense_only), {d: r.title for d, r in snap.documents.items()},
-                       narrow=narrow, notices=notices)
+    return LoadedIndex(snap, _retriever(snap, bm25, dense_only), snap.titles, narrow=narrow, notices=notices)
 
 
 def _retriever(snap: Snapshot, bm25: np.ndarray | None, dense_only: Settings | None) -> CandidateRetriever:
@@ -126,11 +125,7 @@ def _retriever(snap: Snapshot, bm25: np.ndarray | None, dense_only: Settings | N
 
 def _empty(manifest: Manifest, generation: str) -> Snapshot:
     """A snapshot with nothing in it (the catalog's retriever: questions are answered from candidate views)."""
-    import numpy as np
+    from rag.store.contents import IndexContents
+    from rag.store.milvus.reader import view
 
-    from rag.store.contents import to_faiss
-    from rag.store.generations import Snapshot
-
-    return Snapshot(manifest, {}, {}, to_faiss(manifest.dimension, {}), {},
-                    np.zeros((0, manifest.dimension), dtype=np.float32), Path(generation or "empty"),
-                    None)
+    return view(manifest, generation, IndexContents(), lexical=False)

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from rag.retrieval.sentence_index import SentenceIndex
     from rag.settings import Settings
-    from rag.store.generations import Snapshot
+    from rag.store.snapshot import Snapshot
     from rag.types import Hit
 
 

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from rag.protocols import Embedder
     from rag.settings import Settings
-    from rag.store.generations import Manifest
+    from rag.store.manifest import Manifest
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,431 @@
+"""Immutable index segments: the rows of the documents one write added, written once and read memory-mapped.
+
+Layout of ``segments/<name>/``::
+
+    segment.json                 counts, the dense index kind (flat / hnsw) and its parameters
+    docstore.sqlite              documents, chunks and sentence spans (``rag.store.docstore``), read on demand
+    chunk_ids.npy                ascending chunk ids: row i holds chunk chunk_ids[i]
+    chunk_vectors.npy            float32 chunk vectors, by row
+    vectors.faiss                HNSW graph over the chunk vectors (dense == "hnsw" only)
+    chunk_sentences.npy          the sentence rows of each chunk (offsets in chunk_sentence_offsets.npy)
+    chunk_*.npy, chunk_vocab.json         BM25 term counts of the chunks (``rag.retrieval.postings.Terms``)
+    sentence_ids.npy             ascending sentence ids
+    sentence_vectors.npy         sentence vectors (float32, or float16 when RAG_SENTENCE_VECTORS_FLOAT16)
+    sentence_previous.npy        row of the sentence before in the same document (-1: none)
+    sentence_adjacent.npy        cosine of each sentence with that one
+    sentence_question.npy        whether the sentence asks a question
+    sentence_*.npy, sentence_vocab.json   BM25 term counts of the sentences
+    sentence_tokens.npy + sentence_token_offsets.npy   content-token vectors (float16), when the embedder gives them
+
+Everything of a document sits in one segment. A segment never changes: deleting a document tombstones it in the
+generation's manifest, and merging writes a new segment.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import sqlite3
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rag.errors import DamagedFile, guarded
+from rag.retrieval.alignment import TokenStore
+from rag.retrieval.postings import Terms
+from rag.store.docstore import DocRecord, document_of, write_docstore
+from rag.types import Chunk, Sentence
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from rag.store.contents import IndexContents
+
+_META, _DOCSTORE, _HNSW = "segment.json", "docstore.sqlite", "vectors.faiss"
+_RECENT = 4096  # rows a segment keeps after reading them
+
+
+@dataclass(frozen=True)
+class DenseLayout:
+    """Which dense index a new segment gets: exact below ``hnsw_threshold`` chunks, HNSW from it."""
+
+    hnsw_threshold: int = 200_000
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 80
+    sentence_float16: bool = False
+
+
+def is_question_text(text: str) -> bool:
+    return text.rstrip("\"'”’) ").endswith("?")
+
+
+@dataclass
+class SegmentRows:
+    """What a segment holds, computed from the rows a write adds (token vectors aside: they are streamed)."""
+
+    chunks: list[Chunk]
+    sentences: list[Sentence]
+    arrays: dict[str, np.ndarray]
+    chunk_terms: Terms
+    sentence_terms: Terms
+    meta: dict[str, Any]
+
+
+def segment_rows(contents: IndexContents, dimension: int, title_header: bool, sentence_float16: bool = False, *,
+                 lexical: bool = True) -> SegmentRows:
+    """The arrays, term counts and counts of a segment holding ``contents`` (chunks without a vector get zeros;
+    ``lexical=False``: no term counts, for a segment nothing searches)."""
+    import numpy as np
+
+    from rag.ingest.chunking import with_header
+
+    chunk_order = sorted(contents.chunks)
+    sent_order = sorted(contents.sentences)
+    chunks = [contents.chunks[i] for i in chunk_order]
+    sents = [contents.sentences[i] for i in sent_order]
+    docs = contents.documents
+    arrays: dict[str, np.ndarray] = {
+        "chunk_ids": np.array(chunk_order, dtype=np.int64),
+        "sentence_ids": np.array(sent_order, dtype=np.int64),
+        "chunk_vectors": (stack_rows([contents.vectors[i] for i in chunk_order], dimension) if contents.vectors
+                          else np.zeros((len(chunk_order), dimension), dtype=np.float32)),
+    }
+    svec = stack_rows([contents.sentence_vectors[i] for i in sent_order], dimension)
+    texts = [docs[s.doc_id].text[s.start : s.end] for s in sents]
+    arrays["sentence_question"] = np.array([is_question_text(t) for t in texts], dtype=bool)
+    # The sentence before each one in its document, and each chunk's sentences (its span's, by start).
+    previous = np.full(len(sents), -1, dtype=np.int32)
+    by_doc: dict[str, tuple[list[int], list[int]]] = {}
+    for row, s in sorted(enumerate(sents), key=lambda rs: (rs[1].doc_id, rs[1].start)):
+        starts, rows = by_doc.setdefault(s.doc_id, ([], []))
+        if rows:
+            previous[row] = rows[-1]
+        starts.append(s.start)
+        rows.append(row)
+    arrays["sentence_previous"] = previous
+    adjacent = np.zeros(len(sents), dtype=np.float32)
+    has = previous >= 0
+    if has.any():
+        adjacent[has] = np.einsum("ij,ij->i", svec[has], svec[previous[has]])
+    arrays["sentence_adjacent"] = adjacent
+    arrays["sentence_vectors"] = svec.astype(np.float16) if sentence_float16 else svec
+    members = [_rows_in(c, by_doc, sents) for c in chunks]
+    arrays["chunk_sentence_offsets"] = np.concatenate([[0], np.cumsum([len(m) for m in members])]).astype(np.int64)
+    arrays["chunk_sentences"] = np.array([r for m in members for r in m], dtype=np.int32)
+    headed = [with_header(docs[c.doc_id].title if title_header else None, c.text) for c in chunks] if lexical else []
+    chunk_terms = Terms.build(headed, by_term=True)
+    sentence_terms = Terms.build(texts if lexical else [], by_term=False)
+    meta: dict[str, Any] = {"chunks": len(chunks), "sentences": len(sents), "documents": len(docs),
+                            "dimension": dimension, "dense": "flat",
+                            "token_vectors": contents.sentence_tokens is not None,
+                            "sentence_vectors": "float16" if sentence_float16 else "float32"}
+    return SegmentRows(chunks, sents, arrays, chunk_terms, sentence_terms, meta)
+
+
+def write_segment(folder: Path, contents: IndexContents, dimension: int, title_header: bool,
+                  layout: DenseLayout, on_docstore: Any = None) -> dict[str, Any]:
+    """Write ``contents`` as a segment into the (new, empty) ``folder``; returns its ``segment.json``.
+
+    ``on_docstore`` is called once the document store is on disk (a crash point).
+    """
+    rows = segment_rows(contents, dimension, title_header, layout.sentence_float16)
+    write_docstore(folder / _DOCSTORE, contents.documents, {c.chunk_id: c for c in rows.chunks},
+                   {s.sent_id: s for s in rows.sentences})
+    if on_docstore is not None:
+        on_docstore()
+    import numpy as np
+
+    arrays = rows.arrays
+    if contents.sentence_tokens is not None:
+        tokens = contents.sentence_tokens
+        arrays["sentence_token_offsets"] = _write_tokens(folder / "sentence_tokens.npy",
+                                                         [tokens[s.sent_id] for s in rows.sentences], dimension)
+    for name, arr in arrays.items():
+        np.save(folder / f"{name}.npy", arr, allow_pickle=False)
+    rows.chunk_terms.save(folder, "chunk")
+    rows.sentence_terms.save(folder, "sentence")
+    meta = rows.meta
+    if len(rows.chunks) >= layout.hnsw_threshold:
+        import faiss
+
+        index = faiss.IndexHNSWFlat(dimension, layout.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = layout.hnsw_ef_construction
+        index.add(arrays["chunk_vectors"])
+        faiss.write_index(index, str(folder / _HNSW))
+        meta |= {"dense": "hnsw", "hnsw_m": layout.hnsw_m, "hnsw_ef_construction": layout.hnsw_ef_construction}
+    (folder / _META).write_text(json.dumps(meta, indent=2, sort_keys=True))
+    return meta
+
+
+def stack_rows(rows: list[np.ndarray], dimension: int) -> np.ndarray:
+    """One float32 matrix of the rows (an empty one of the right width when there are none)."""
+    import numpy as np
+
+    if not rows:
+        return np.zeros((0, dimension), dtype=np.float32)
+    return np.ascontiguousarray(np.stack(rows), dtype=np.float32)
+
+
+def _write_tokens(path: Path, rows: list[np.ndarray], dimension: int) -> np.ndarray:
+    """Write the rows' token vectors (float16) one after another, streamed; returns the row offsets."""
+    import numpy as np
+
+    offsets = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int64)
+    total = int(offsets[-1])
+    if not total:
+        np.save(path, np.zeros((0, dimension), dtype=np.float16), allow_pickle=False)
+        return offsets
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float16, shape=(total, dimension))
+    for r, lo in zip(rows, offsets.tolist(), strict=False):
+        if len(r):
+            out[lo : lo + len(r)] = r
+    out.flush()
+    del out
+    return offsets
+
+
+def _rows_in(chunk: Chunk, by_doc: dict[str, tuple[list[int], list[int]]], sents: list[Sentence]) -> list[int]:
+    """Rows of the sentences lying inside a chunk's span."""
+    starts, rows = by_doc.get(chunk.doc_id, ([], []))
+    i = bisect.bisect_left(starts, chunk.start)
+    out: list[int] = []
+    while i < len(starts) and starts[i] < chunk.end:
+        if sents[rows[i]].end <= chunk.end:
+            out.append(rows[i])
+        i += 1
+    return out
+
+
+class Segment:
+    """One segment opened for reading: arrays memory-mapped, rows' text and records read from SQLite on demand."""
+
+    def __init__(self, folder: Path) -> None:
+        import numpy as np
+
+        self.path = folder
+        self.name = folder.name
+        self.meta: dict[str, Any] = guarded(_META, lambda: _meta(folder / _META))
+
+        def arr(name: str) -> np.ndarray:
+            file = f"{name}.npy"
+            return guarded(file, lambda: np.load(folder / file, mmap_mode="r", allow_pickle=False))
+
+        self.chunk_ids, self.sentence_ids = arr("chunk_ids"), arr("sentence_ids")
+        self.chunk_vectors, self.sentence_vectors = arr("chunk_vectors"), arr("sentence_vectors")
+        self.chunk_sentence_offsets, self.chunk_sentences = arr("chunk_sentence_offsets"), arr("chunk_sentences")
+        self.previous, self.adjacent = arr("sentence_previous"), arr("sentence_adjacent")
+        self.question = arr("sentence_question")
+        self.tokens: TokenStore | None = None
+        if self.meta["token_vectors"]:
+            self.tokens = TokenStore(arr("sentence_tokens"), arr("sentence_token_offsets"))
+        self.chunk_terms = Terms.load(folder, "chunk", by_term=True)
+        self.sentence_terms = Terms.load(folder, "sentence", by_term=False)
+        self.hnsw: Any = None
+        if self.meta["dense"] == "hnsw":
+            import faiss
+
+            self.hnsw = guarded(_HNSW, lambda: faiss.read_index(str(folder / _HNSW)))
+        self._db = guarded(_DOCSTORE, lambda: _open_docstore(folder / _DOCSTORE))
+        self._lock = threading.Lock()
+        #: Rows read lately (an answer reads a sentence's text several times; rows never change).
+        self._recent: OrderedDict[tuple[str, int], Any] = OrderedDict()
+        self.doc_ids: list[str] = guarded(_DOCSTORE, lambda: [
+            r[0] for r in self._query("SELECT doc_id FROM documents ORDER BY doc_id")])
+        self._check()
+
+    def _check(self) -> None:
+        m = self.meta
+        ok = (len(self.chunk_ids) == m["chunks"] == len(self.chunk_vectors) == len(self.chunk_terms.lengths)
+              and len(self.sentence_ids) == m["sentences"] == len(self.sentence_vectors) == len(self.previous)
+              and len(self.chunk_sentence_offsets) == m["chunks"] + 1
+              and (self.chunk_vectors.ndim == 2 and self.chunk_vectors.shape[1] == m["dimension"])
+              and (self.tokens is None or _tokens_consistent(self.tokens, m["sentences"], m["dimension"])))
+        if not ok:
+            raise DamagedFile("", f"its files do not fit together ({m['chunks']} chunks, {m['sentences']} "
+                              f"sentences in {_META})")
+
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def _row(self, kind: str, row: int, sql: str, key: int) -> Any:
+        with self._lock:
+            got = self._recent.get((kind, row))
+            if got is not None:
+                self._recent.move_to_end((kind, row))
+                return got
+            got = self._db.execute(sql, (key,)).fetchone()
+            self._recent[(kind, row)] = got
+            if len(self._recent) > _RECENT:
+                self._recent.popitem(last=False)
+            return got
+
+    def close(self) -> None:
+        self._db.close()
+
+    def chunk(self, row: int) -> Chunk:
+        return Chunk(*self._row("c", row, "SELECT * FROM chunks WHERE chunk_id = ?", int(self.chunk_ids[row])))
+
+    def sentence(self, row: int) -> Sentence:
+        return Sentence(*self._row("s", row, "SELECT * FROM sentences WHERE sent_id = ?",
+                                   int(self.sentence_ids[row])))
+
+    def sentence_text(self, row: int) -> str:
+        got = self._row("t", row, 'SELECT substr(d.text, s.start + 1, s."end" - s.start) FROM sentences s '
+                        "JOIN documents d ON d.doc_id = s.doc_id WHERE s.sent_id = ?", int(self.sentence_ids[row]))
+        return str(got[0])
+
+    def document(self, doc_id: str) -> DocRecord | None:
+        got = self._query("SELECT * FROM documents WHERE doc_id = ?", (doc_id,))
+        return document_of(got[0]) if got else None
+
+    def title(self, doc_id: str) -> str | None:
+        got = self._query("SELECT title FROM documents WHERE doc_id = ?", (doc_id,))
+        return str(got[0][0]) if got else None
+
+    def headers(self) -> Iterator[tuple[str, str, str]]:
+        """(doc id, content hash, source) of every document."""
+        for row in self._query("SELECT doc_id, sha256, source FROM documents"):
+            yield row[0], row[1], row[2]
+
+    def rows_of(self, doc_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The chunk rows and sentence rows of these documents."""
+        import numpy as np
+
+        chunk_ids: list[int] = []
+        sent_ids: list[int] = []
+        for at in range(0, len(doc_ids), 500):
+            part = doc_ids[at : at + 500]
+            marks = ",".join("?" * len(part))
+            chunk_ids += [r[0] for r in self._query(f"SELECT chunk_id FROM chunks WHERE doc_id IN ({marks})",
+                                                    tuple(part))]
+            sent_ids += [r[0] for r in self._query(f"SELECT sent_id FROM sentences WHERE doc_id IN ({marks})",
+                                                   tuple(part))]
+        return (np.searchsorted(self.chunk_ids, np.sort(np.array(chunk_ids, dtype=np.int64))),
+                np.searchsorted(self.sentence_ids, np.sort(np.array(sent_ids, dtype=np.int64))))
+
+    def chunk_count(self, doc_id: str) -> int:
+        return int(self._query("SELECT count(*) FROM chunks WHERE doc_id = ?", (doc_id,))[0][0])
+
+
+class MemorySegment(Segment):
+    """A segment held in memory, never written: the same rows and reads as ``Segment`` (the Milvus store answers
+    each question from such a segment of its candidate chunks)."""
+
+    def __init__(self, contents: IndexContents, dimension: int, title_header: bool, name: str, *,
+                 lexical: bool = True) -> None:
+        rows = segment_rows(contents, dimension, title_header, lexical=lexical)
+        self.path, self.name, self.meta = Path(name), name, rows.meta
+        a = rows.arrays
+        self.chunk_ids, self.sentence_ids = a["chunk_ids"], a["sentence_ids"]
+        self.chunk_vectors, self.sentence_vectors = a["chunk_vectors"], a["sentence_vectors"]
+        self.chunk_sentence_offsets, self.chunk_sentences = a["chunk_sentence_offsets"], a["chunk_sentences"]
+        self.previous, self.adjacent = a["sentence_previous"], a["sentence_adjacent"]
+        self.question = a["sentence_question"]
+        tokens = contents.sentence_tokens
+        self.tokens = (None if tokens is None
+                       else TokenStore.from_rows([tokens[s.sent_id] for s in rows.sentences], dimension))
+        self.chunk_terms, self.sentence_terms = rows.chunk_terms, rows.sentence_terms
+        self.hnsw = None
+        self._documents = contents.documents
+        self._chunks, self._sentences = rows.chunks, rows.sentences
+        self.doc_ids = sorted(contents.documents)
+
+    def close(self) -> None:
+        pass
+
+    def chunk(self, row: int) -> Chunk:
+        return self._chunks[row]
+
+    def sentence(self, row: int) -> Sentence:
+        return self._sentences[row]
+
+    def sentence_text(self, row: int) -> str:
+        s = self._sentences[row]
+        return self._documents[s.doc_id].text[s.start : s.end]
+
+    def document(self, doc_id: str) -> DocRecord | None:
+        return self._documents.get(doc_id)
+
+    def title(self, doc_id: str) -> str | None:
+        doc = self._documents.get(doc_id)
+        return None if doc is None else doc.title
+
+    def headers(self) -> Iterator[tuple[str, str, str]]:
+        for doc_id, doc in self._documents.items():
+            yield doc_id, doc.sha256, doc.source
+
+    def rows_of(self, doc_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        import numpy as np
+
+        wanted = set(doc_ids)
+        return (np.flatnonzero([c.doc_id in wanted for c in self._chunks]).astype(np.int64),
+                np.flatnonzero([s.doc_id in wanted for s in self._sentences]).astype(np.int64))
+
+    def chunk_count(self, doc_id: str) -> int:
+        return sum(c.doc_id == doc_id for c in self._chunks)
+
+
+def _tokens_consistent(tokens: TokenStore, sentences: int, dimension: int) -> bool:
+    """Offsets start at 0 and end at the vector count; one slice per sentence; right width."""
+    off, vec = tokens.offsets, tokens.vectors
+    import numpy as np
+
+    return (off.ndim == 1 and len(off) == sentences + 1 and int(off[0]) == 0 and bool(np.all(np.diff(off) >= 0))
+            and int(off[-1]) == len(vec) and vec.ndim == 2 and vec.shape[1] == dimension)
+
+
+def _meta(path: Path) -> dict[str, Any]:
+    meta = json.loads(path.read_text())
+    needed = {"chunks": int, "sentences": int, "documents": int, "dimension": int, "dense": str, "token_vectors": bool}
+    if not isinstance(meta, dict) or any(not isinstance(meta.get(k), t) for k, t in needed.items()):
+        raise ValueError("not a segment description")
+    return meta
+
+
+def _open_docstore(path: Path) -> sqlite3.Connection:
+    """The segment's document store, read-only, checked page by page (a damaged page fails here, not mid-answer)."""
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    try:
+        verdict = db.execute("PRAGMA quick_check(1)").fetchone()
+        if not verdict or verdict[0] != "ok":
+            raise sqlite3.DatabaseError(f"quick_check: {verdict[0] if verdict else 'no answer'}")
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+_OPEN: weakref.WeakValueDictionary[tuple[object, ...], Segment] = weakref.WeakValueDictionary()
+_OPEN_LOCK = threading.Lock()
+
+
+def open_segment(folder: Path) -> Segment:
+    """The segment in ``folder``, opened once per process while something holds it (segments never change; files
+    changed in place all the same, by hand or by a damaged disk, make it open afresh and be checked again)."""
+    import os
+
+    try:
+        files = tuple(sorted((e.name, e.stat().st_ino, e.stat().st_size, e.stat().st_mtime_ns)
+                             for e in os.scandir(folder)))
+    except OSError:
+        files = ()
+    key = (str(folder.resolve()), files)
+    with _OPEN_LOCK:
+        seg = _OPEN.get(key)
+        if seg is None:
+            seg = Segment(folder)
+            _OPEN[key] = seg
+        return seg
+
+
+def forget_open_segments() -> None:
+    """Open every segment afresh on the next load."""
+    with _OPEN_LOCK:
+        _OPEN.clear()
