@@ -271,3 +271,22 @@ class SegmentedBM25:
             if term in p.terms.vocab:
                 return k, p.terms.vocab[term]
         return len(self.parts), 0
+
+
+class CorpusBM25(SegmentedBM25):
+    """``SegmentedBM25`` over a few rows of a larger corpus, scored with the corpus's statistics: its row count,
+    summed length and the document frequency of the terms in ``df`` (a term absent from ``df`` falls back to the
+    rows' own)."""
+
+    def __init__(self, parts: Sequence[TermPart], rows: int, length: int, df: dict[str, int]) -> None:
+        import numpy as np
+
+        super().__init__(parts)
+        self._corpus_df = df
+        if rows > 0:
+            self.live = rows
+            self.avg_length = np.float64(length) / np.float64(rows)
+
+    def df(self, term: str) -> int:
+        got = self._corpus_df.get(term)
+        return super().df(term) if got is None else got

@@ -68,7 +68,7 @@ def test_old_versions_leave_no_rows(milvus: Settings) -> None:
     assert isinstance(store, MilvusStore)
     reader = store.reader()
     for coll in (reader.names.chunks, reader.names.sentences, reader.names.doc_parts):
-        rows = reader._all(coll, "", ["doc_id", "doc_sha"])
+        rows = reader.all_rows(coll, "", ["doc_id", "doc_sha"])
         assert {r["doc_id"] for r in rows} == {"rockets"}
         assert {r["doc_sha"] for r in rows} == {p.snapshot.documents["rockets"].sha256}
 
@@ -151,3 +151,31 @@ def test_a_server_without_bm25_runs_dense_only_and_says_so(milvus: Settings, mon
         while (ready := client.get("/readyz").json())["status"] != "ready" and deadline < 100:
             deadline += 1
         assert ready["store"] == "milvus" and ready["warnings"] == [collections.NO_BM25]
+
+
+def test_sentence_statistics_follow_every_write(milvus: Settings) -> None:
+    """The stored corpus statistics equal those counted afresh over the live sentences after adds, an update and a
+    delete; and a question's candidates are scored with them, as the FAISS store scores the same sentences."""
+    from rag.store.milvus import terms
+
+    p = Pipeline(milvus, HashTokenEmbedder())
+    p.update(upsert=[plain_article(d, t) for d, t in ARTICLES.items()])
+    p.update(upsert=[plain_article("rockets", ROCKETS + " The crew returned safely to the harbour.")])
+    p.update(remove=["bread"])
+    store = p.index.store
+    assert isinstance(store, MilvusStore)
+    reader = store.reader()
+    texts = [r["text"] for r in reader.all_rows(reader.names.sentences, "", ["text"])]
+    rows, length, df = terms.count(texts)
+    stored = terms.read(store.client, reader.names, sorted(df))
+    assert (stored.rows, stored.length) == (rows, length) and rows > 0
+    assert stored.df == dict(df)
+    assert "dough" not in stored.df  # only the deleted article held it
+
+    faiss = Pipeline(milvus.replace(store="faiss"), HashTokenEmbedder())
+    faiss.update(upsert=[plain_article(d, t) for d, t in ARTICLES.items() if d not in ("bread", "rockets")]
+                 + [plain_article("rockets", ROCKETS + " The crew returned safely to the harbour.")])
+    question = "Who was the first pilot of the harbour?"
+    ours, theirs = p.answer(question), faiss.answer(question)
+    assert [(c.doc_id, c.start, c.end) for c in ours.citations] == [(c.doc_id, c.start, c.end)
+                                                                      for c in theirs.citations]

@@ -53,3 +53,26 @@ def test_row_products_are_bit_identical_to_the_whole_product() -> None:
         rows = rng.choice(len(m), size=int(rng.integers(1, 40)), replace=False)
         assert np.array_equal(row_products(m, rows, q), full[rows])
     assert np.array_equal(row_products(m, np.array([1002, 1000]), q), full[[1002, 1000]])  # the short last group
+
+
+def test_a_few_rows_scored_with_the_corpus_statistics_score_as_in_the_whole_corpus() -> None:
+    import numpy as np
+
+    from rag.retrieval.postings import CorpusBM25, SegmentedBM25, TermPart, Terms
+
+    texts = ["The pilot guided the ship into the harbour.", "A storm closed the harbour for a week.",
+             "Bread rises overnight in a warm kitchen.", "The pilot's logbook survived the storm.",
+             "Fishing boats leave the harbour at dawn."]
+    whole = Terms.build(texts, by_term=False)
+    everything = SegmentedBM25([TermPart(whole, 0, np.zeros(0, np.int64))])
+    few = [0, 3]
+    part = Terms.build([texts[i] for i in few], by_term=False)
+    words = {t: everything.df(t) for t in whole.vocab}
+    corpus = CorpusBM25([TermPart(part, 0, np.zeros(0, np.int64))], len(texts), int(whole.lengths.sum()), words)
+    local = SegmentedBM25([TermPart(part, 0, np.zeros(0, np.int64))])
+    terms = ["pilot", "harbour", "storm"]
+    want = everything.scores_rows(terms, np.array(few))
+    assert np.allclose(corpus.scores_rows(terms, np.arange(2)), want)
+    assert not np.allclose(local.scores_rows(terms, np.arange(2)), want)  # the candidates' own statistics differ
+    cover = corpus.coverage(terms, np.arange(2), np.array([-1, -1]))
+    assert np.allclose(cover, everything.coverage(terms, np.array(few), np.array([-1, -1])))

@@ -1,15 +1,17 @@
 """The Milvus collections of one index and the connection to them.
 
-Five collections share a prefix (``RAG_MILVUS_PREFIX``):
+Six collections share a prefix (``RAG_MILVUS_PREFIX``):
 
 - ``meta``: the manifest (model, chunker, vector kind: what ``rag.store.compat`` checks) and the generation token;
 - ``documents``: one row per document (id, content sha256, source, title, size): the row that makes a version live;
 - ``doc_parts``: each document's record (text, dates, FAQ pairs) as JSON, split into parts that fit a VARCHAR;
 - ``chunks``: chunk text and offsets, the chunk vector, and a BM25 sparse vector Milvus computes itself from the
   text (an analyzer + a BM25 function), where the server supports it;
-- ``sentences``: sentence spans and text, the sentence vector, and the content-token vectors (float16, base64).
+- ``sentences``: sentence spans and text, the sentence vector, and the content-token vectors (float16, base64);
+- ``terms``: how many stored sentences hold each BM25 term (``rag.store.milvus.terms``): the corpus statistics the
+  sentence rerank scores with, as the FAISS store's segments give them.
 
-Milvus requires a vector field in every collection; the three without one of their own carry a 2-d zero vector.
+Milvus requires a vector field in every collection; the four without one of their own carry a 2-d zero vector.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ MAX_VARCHAR = 65535
 #: Content-token vectors a sentence row holds: 5 fields x 60 float16 vectors of 384 dimensions, base64, each under
 #: MAX_VARCHAR (a sentence is at most the model's 256-piece window).
 TOKEN_FIELDS = 5
+#: Longest BM25 term whose statistics are stored (bytes); a longer one is scored with the candidates' statistics.
+MAX_TERM = 256
 #: A 2-d zero vector for collections that have no vector of their own.
 PLACEHOLDER = [0.0, 0.0]
 
@@ -57,13 +61,14 @@ class Names:
     doc_parts: str
     chunks: str
     sentences: str
+    terms: str
 
     @classmethod
     def of(cls, prefix: str) -> Names:
-        return cls(*(prefix + n for n in ("meta", "documents", "doc_parts", "chunks", "sentences")))
+        return cls(*(prefix + n for n in ("meta", "documents", "doc_parts", "chunks", "sentences", "terms")))
 
     def all(self) -> tuple[str, ...]:
-        return (self.meta, self.documents, self.doc_parts, self.chunks, self.sentences)
+        return (self.meta, self.documents, self.doc_parts, self.chunks, self.sentences, self.terms)
 
 
 def connect(settings: Settings) -> MilvusClient:
@@ -152,6 +157,8 @@ def create_all(client: MilvusClient, names: Names, settings: Settings, dimension
         ("end", DataType.INT64, {}), ("text", DataType.VARCHAR, text),
         *[(f"tokens{i}", DataType.VARCHAR, text) for i in range(TOKEN_FIELDS)],
         ("sentence_vector", DataType.FLOAT_VECTOR, {"dim": dimension})], {"sentence_vector": "IP"})
+    create(names.terms, [("term", DataType.VARCHAR, {"is_primary": True, "max_length": MAX_TERM}),
+                         ("df", DataType.INT64, {}), pad], {"placeholder": "L2"})
     return bm25
 
 

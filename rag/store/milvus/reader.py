@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import IndexCorrupt, IndexNotFound
+from rag.retrieval.lexical import query_terms
 from rag.store.contents import IndexContents
 from rag.store.docstore import DocRecord
 from rag.store.manifest import Manifest
-from rag.store.milvus import records
+from rag.store.milvus import records, terms
 from rag.store.milvus.collections import TOKEN_FIELDS, Names, exists, has_bm25, in_list, quote
+from rag.store.milvus.terms import SentenceStats
 from rag.types import Chunk, Sentence
 
 if TYPE_CHECKING:
@@ -37,6 +39,8 @@ class Candidates:
 
     snapshot: Snapshot
     bm25: np.ndarray | None
+    #: The corpus's sentence statistics for the question's terms (``rag.store.milvus.terms``).
+    sentence_stats: SentenceStats | None = None
 
 
 class MilvusReader:
@@ -82,7 +86,7 @@ class MilvusReader:
 
     def heads(self) -> dict[str, dict[str, Any]]:
         """Every document row (id, hash, source, title, size), by id."""
-        rows = self._all(self.names.documents, "", ["doc_id", "sha256", "source", "title", "chars"])
+        rows = self.all_rows(self.names.documents, "", ["doc_id", "sha256", "source", "title", "chars"])
         return {r["doc_id"]: r for r in rows}
 
     def document_heads(self) -> dict[str, DocRecord]:
@@ -96,7 +100,8 @@ class MilvusReader:
         parts: dict[str, list[dict[str, Any]]] = {}
         for i in range(0, len(wanted), 200):
             batch = wanted[i : i + 200]
-            for p in self._all(self.names.doc_parts, in_list("doc_id", batch), ["doc_id", "doc_sha", "part", "body"]):
+            fields = ["doc_id", "doc_sha", "part", "body"]
+            for p in self.all_rows(self.names.doc_parts, in_list("doc_id", batch), fields):
                 if p["doc_sha"] == heads[p["doc_id"]]["sha256"]:
                     parts.setdefault(p["doc_id"], []).append(p)
         return {d: records.record_of(d, heads[d]["sha256"], parts[d]) for d in wanted if d in parts}
@@ -150,12 +155,12 @@ class MilvusReader:
         scores = None
         if self.bm25_available:
             scores = np.array([lexical.get(cid, 0.0) for cid in sorted(snap.chunks)], dtype=np.float32)
-        return Candidates(snap, scores)
+        return Candidates(snap, scores, terms.read(self.client, self.names, query_terms(question), **self._read))
 
     def whole(self, manifest: Manifest, generation: str) -> Snapshot:
         """Every chunk and sentence of the live versions as one snapshot (the evaluation's citation judge reads the
         whole index; answering never does)."""
-        rows = self._all(self.names.chunks, "", [*_CHUNK_FIELDS, "vector"])
+        rows = self.all_rows(self.names.chunks, "", [*_CHUNK_FIELDS, "vector"])
         return self._snapshot(rows, manifest, generation, every_sentence=True)
 
     @property
@@ -175,7 +180,7 @@ class MilvusReader:
     def _live_chunks(self, docs: dict[str, DocRecord] | None = None) -> list[Chunk]:
         heads = {d: h["sha256"] for d, h in self.heads().items()} if docs is None else {
             d: r.sha256 for d, r in docs.items()}
-        rows = self._all(self.names.chunks, "", _CHUNK_FIELDS)
+        rows = self.all_rows(self.names.chunks, "", _CHUNK_FIELDS)
         return sorted((records.chunk_of(r) for r in rows if heads.get(r["doc_id"]) == r["doc_sha"]),
                       key=lambda c: c.chunk_id)
 
@@ -213,7 +218,7 @@ class MilvusReader:
         """The sentences inside the chunks, and the one before each chunk's first (the rerank reads a sentence
         with the one before it)."""
         if every:
-            found = self._all(self.names.sentences, "", _SENTENCE_FIELDS)
+            found = self.all_rows(self.names.sentences, "", _SENTENCE_FIELDS)
             return [r for r in found if r["doc_id"] in heads and heads[r["doc_id"]]["sha256"] == r["doc_sha"]]
         spans: dict[str, list[tuple[int, int]]] = {}
         for r in rows:
@@ -231,7 +236,7 @@ class MilvusReader:
         return list(self.client.query(self.names.sentences, filter=" or ".join(clauses),
                                       output_fields=_SENTENCE_FIELDS, **self._read))
 
-    def _all(self, collection: str, where: str, fields: list[str]) -> list[dict[str, Any]]:
+    def all_rows(self, collection: str, where: str, fields: list[str]) -> list[dict[str, Any]]:
         """Every row matching ``where`` (paged, so no result limit applies)."""
         it = self.client.query_iterator(collection, batch_size=_PAGE, filter=where, output_fields=fields,
                                         **self._read)

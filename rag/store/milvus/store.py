@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rag.settings import Settings
     from rag.store.manifest import Manifest
     from rag.store.milvus.reader import MilvusReader
+    from rag.store.milvus.terms import SentenceStats
     from rag.store.milvus.view import CandidateRetriever
     from rag.store.plan import IndexReport
     from rag.store.snapshot import Snapshot
@@ -83,7 +84,7 @@ class MilvusStore:
         def narrow(question: str, qvec: np.ndarray) -> LoadedIndex:
             found = reader.candidates(question, qvec, manifest, reader.generation())
             # A view narrows again for another question (a follow-up's second reading reads its own candidates).
-            return _loaded(found.snapshot, found.bm25, dense_only, notices, narrow)
+            return _loaded(found.snapshot, found.bm25, dense_only, notices, narrow, found.sentence_stats)
 
         def whole() -> LoadedIndex:
             return _loaded(reader.whole(manifest, reader.generation()), None, dense_only, notices)
@@ -110,17 +111,24 @@ class MilvusStore:
 
 
 def _loaded(snap: Snapshot, bm25: np.ndarray | None, dense_only: Settings | None, notices: tuple[str, ...],
-            narrow: Callable[[str, np.ndarray], LoadedIndex] | None = None) -> LoadedIndex:
+            narrow: Callable[[str, np.ndarray], LoadedIndex] | None = None, stats: SentenceStats | None = None
+            ) -> LoadedIndex:
     from rag.retrieval.loaded import LoadedIndex
 
-    return LoadedIndex(snap, _retriever(snap, bm25, dense_only), snap.titles, narrow=narrow, notices=notices)
+    return LoadedIndex(snap, _retriever(snap, bm25, dense_only, stats), snap.titles, narrow=narrow,
+                       notices=notices)
 
 
-def _retriever(snap: Snapshot, bm25: np.ndarray | None, dense_only: Settings | None) -> CandidateRetriever:
+def _retriever(snap: Snapshot, bm25: np.ndarray | None, dense_only: Settings | None,
+               stats: SentenceStats | None = None) -> CandidateRetriever:
+    from rag.retrieval.postings import CorpusBM25
     from rag.retrieval.sentence_index import SentenceIndex
     from rag.store.milvus.view import CandidateRetriever
 
-    return CandidateRetriever(snap, SentenceIndex(snap), bm25, dense_only)
+    sentences = SentenceIndex(snap)
+    if stats is not None:  # the candidates' sentences scored with the whole corpus's statistics
+        sentences.lexical = CorpusBM25(sentences.lexical.parts, stats.rows, stats.length, stats.df)
+    return CandidateRetriever(snap, sentences, bm25, dense_only)
 
 
 def _empty(manifest: Manifest, generation: str) -> Snapshot:

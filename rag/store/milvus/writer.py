@@ -22,7 +22,7 @@ from rag.store.compat import check_compatible, converts, expected_manifest
 from rag.store.contents import IndexContents
 from rag.store.docstore import DocRecord
 from rag.store.encoding import add_articles
-from rag.store.milvus import records
+from rag.store.milvus import records, terms
 from rag.store.milvus.collections import Names, create_all, exists, in_list, quote
 from rag.store.milvus.reader import MilvusReader
 from rag.store.plan import IndexReport, plan_changes
@@ -81,7 +81,11 @@ def update_milvus(
         replaced = {a.doc_id for a in plan.todo}
         _hide(client, names, sorted(plan.doomed - replaced))
         _write(client, names, contents, settings.chunking.title_header)
-        _drop_stale(client, names, {d: r.sha256 for d, r in contents.documents.items()}, sorted(plan.doomed))
+        live = {d: r.sha256 for d, r in contents.documents.items()}
+        added = [contents.documents[s.doc_id].text[s.start : s.end] for s in contents.sentences.values()]
+        removed = [r["text"] for r in _stale_sentences(reader, names, live, sorted(plan.doomed))]
+        terms.update(client, names, added, removed, consistency_level=settings.storage.milvus_consistency)
+        _drop_stale(client, names, live, sorted(plan.doomed))
         if convert:
             _put_meta(client, names, "manifest", _stamped(wanted).to_json())
         report.generation = new_generation()
@@ -147,16 +151,24 @@ def _write(client: MilvusClient, names: Names, contents: IndexContents, title_he
     _insert(client, names.documents, heads)
 
 
-def _drop_stale(client: MilvusClient, names: Names, live: dict[str, str], doomed: Sequence[str]) -> None:
-    """Delete rows of versions no ``documents`` row names: removed documents, and the old version of each
-    updated one."""
+def _stale(live: dict[str, str], doomed: Sequence[str]) -> Iterable[str]:
+    """Filters matching the rows of versions no ``documents`` row names: removed documents, and the old version of
+    each updated one."""
     gone = [d for d in doomed if d not in live]
     for batch in _batches(gone, 200):
-        where = in_list("doc_id", batch)
-        for coll in (names.chunks, names.sentences, names.doc_parts):
-            client.delete(coll, filter=where)
-    for batch in _batches(sorted(live.items()), 100):
-        where = " or ".join(f"(doc_id == {quote(d)} and doc_sha != {quote(sha)})" for d, sha in batch)
+        yield in_list("doc_id", batch)
+    for pairs in _batches(sorted(live.items()), 100):
+        yield " or ".join(f"(doc_id == {quote(d)} and doc_sha != {quote(sha)})" for d, sha in pairs)
+
+
+def _stale_sentences(reader: MilvusReader, names: Names, live: dict[str, str], doomed: Sequence[str]
+                     ) -> list[dict[str, Any]]:
+    return [r for where in _stale(live, doomed) for r in reader.all_rows(names.sentences, where, ["text"])]
+
+
+def _drop_stale(client: MilvusClient, names: Names, live: dict[str, str], doomed: Sequence[str]) -> None:
+    """Delete the rows of versions no ``documents`` row names."""
+    for where in _stale(live, doomed):
         for coll in (names.chunks, names.sentences, names.doc_parts):
             client.delete(coll, filter=where)
 
