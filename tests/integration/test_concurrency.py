@@ -4,6 +4,7 @@ no errors, and every answer, hit, listing and write checked against the one gene
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from tests.reliability.load import run_load
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def test_every_response_is_true_to_its_generation(tmp_path: Path, artifacts: Path) -> None:
+def test_every_response_is_true_to_its_generation(tmp_path: Path, artifacts: Path, seed_index: Path) -> None:
+    shutil.copytree(seed_index, tmp_path / "index")  # its own copy of the session's seed index
     r = run_load(tmp_path, seconds=45, max_requests=600, readers=3, cli_runs=2)
     (artifacts / "load-ci.json").write_text(json.dumps(asdict(r), indent=2) + "\n")
     assert r.errors == 0 and r.server_errors == 0, r.error_samples

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from tests.reliability.fuzz import run_fuzz
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def test_every_route_survives_the_fuzzer(tmp_path: Path, artifacts: Path) -> None:
+def test_every_route_survives_the_fuzzer(tmp_path: Path, artifacts: Path, seed_index: Path) -> None:
+    shutil.copytree(seed_index, tmp_path / "index")  # its own copy of the session's seed index
     result = run_fuzz(tmp_path, examples=10, seed=20261202)
     (artifacts / "fuzz-ci.json").write_text(json.dumps(asdict(result), indent=2) + "\n")
     report = (tmp_path / "schemathesis.txt").read_text()[-4000:]

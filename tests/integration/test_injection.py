@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from rag.generation.hygiene import instruction_flags
-from tests.integration.llm_server import LLMProcess, local_llm_missing
+from tests.integration.llm_server import LLMProcess
 from tests.integration.server import start_server, stop, wait_for
 from tests.paths import ROOT, SEEDS
 from tests.redteam_docs import DOCS, INJECTIONS, RedTeamDoc, write_genuine
@@ -50,23 +50,18 @@ def indexes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def servers(indexes: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-        Callable[[str, str], str]]:
-    """``rag serve`` per (index, answerer), started on first use; the LLM ones share one ``rag llm serve``."""
+def servers(indexes: dict[str, Path], tmp_path_factory: pytest.TempPathFactory,
+            request: pytest.FixtureRequest) -> Iterator[Callable[[str, str], str]]:
+    """``rag serve`` per (index, answerer), started on first use; the LLM ones use the session's ``rag llm serve``."""
     logs = tmp_path_factory.mktemp("logs")
     running: dict[tuple[str, str], tuple[subprocess.Popen[bytes], str]] = {}
-    llm: list[object] = []
 
     def url(index: str, answerer: str) -> str:
         if (index, answerer) not in running:
             env = {"RAG_ANSWERER": "extractive"}
             if answerer == "llm":
-                if not llm:
-                    missing = local_llm_missing()
-                    if missing:
-                        pytest.skip(f"the local LLM is not installed ({missing}); run `make install-llm`")
-                    llm.append(LLMProcess(logs / "llm.log"))
-                env = {"RAG_LLM_BASE_URL": f"{llm[0].url}/v1", "RAG_LLM_MODEL": "smollm2"}  # type: ignore[attr-defined]
+                llm: LLMProcess = request.getfixturevalue("local_llm")  # skips when the LLM is not installed
+                env = {"RAG_LLM_BASE_URL": f"{llm.url}/v1", "RAG_LLM_MODEL": "smollm2"}
             log = logs / f"{index}-{answerer}.log"
             proc, base = start_server(indexes[index], log, env)
             running[index, answerer] = proc, base
@@ -78,8 +73,6 @@ def servers(indexes: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
     finally:
         for proc, _ in running.values():
             stop(proc)
-        for p in llm:
-            p.kill()  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,8 @@ AUTH = {"Authorization": f"Bearer {API_KEY}"}
 TURNIPS = ("Quenville farmers grow Zorblax turnips. The Zorblax turnips of Quenville are bright violet and glow "
            "faintly at night. Every autumn the village holds a turnip fair.")
 TURNIP_QUESTION = "What colour are the Zorblax turnips of Quenville?"
+BEES = ("# Honey bees\n\nHoney bees communicate the location of flowers with a waggle dance. "
+        "A colony can hold 60,000 workers in summer. The queen lays up to 2,500 eggs a day.\n")
 
 
 def milvus_env(uri: str) -> dict[str, str]:
@@ -70,48 +72,34 @@ def eventually(check: object, seconds: float = 15) -> None:
         time.sleep(0.3)
 
 
-def test_embedded_milvus_lite_index_ask_upload_delete_and_reindex(tmp_path: Path) -> None:
+def test_embedded_milvus_lite_indexes_incrementally_and_answers(tmp_path: Path) -> None:
+    """``rag index`` and ``ask`` on an embedded Milvus Lite file: a no-op re-index, then one run that adds, updates
+    and removes (the API on Milvus is checked on the shared server below: the store code is the same)."""
     env = milvus_env(str(tmp_path / "lite.db"))
     corpus = tmp_path / "corpus"
     shutil.copytree(ROOT / "seeds", corpus)
+    (corpus / "bees.md").write_text(BEES, encoding="utf-8")
     work = tmp_path / "work"
     work.mkdir()
     first = rag(["index", str(corpus)], env, work)
-    assert "added 1" in first.stdout and "Milvus at" in first.stdout
+    assert "added 2" in first.stdout and "Milvus at" in first.stdout
     again = rag(["index", str(corpus)], env, work)
-    assert "unchanged 1" in again.stdout and "0 new chunks" in again.stdout
+    assert "unchanged 2" in again.stdout and "0 new chunks" in again.stdout
     answer = json.loads(rag(["ask", PARADE, "--json"], env, work).stdout)
     assert "Liu Guozhong" in answer["answer"] and cited(answer) == {SEED} and answer["generation"]
 
-    with serving(env, tmp_path / "api") as url, httpx.Client(base_url=url, timeout=60) as client:
-        ready = client.get("/readyz").json()
-        assert ready["store"] == "milvus" and ready["warnings"] == [] and ready["documents"] == 1
-        hits = client.get("/search", params={"q": "Liu Guozhong delegation", "k": 3}).json()["hits"]
-        assert hits[0]["bm25"] > 0  # Milvus's own BM25
-        r = client.post("/documents", json={"title": "Zorblax turnips", "text": TURNIPS}, headers=AUTH)
-        assert r.status_code == 201, r.text
-        after = client.post("/ask", json={"question": TURNIP_QUESTION}).json()
-        assert "violet" in after["answer"] and cited(after) == {"zorblax-turnips"}
-        assert r.headers["X-Index-Generation"] == after["generation"]
-        assert client.get("/documents/zorblax-turnips").json()["text"].startswith("Quenville")
-        assert client.delete("/documents/zorblax-turnips", headers=AUTH).status_code == 200
-        gone = client.post("/ask", json={"question": TURNIP_QUESTION}).json()
-        assert "violet" not in gone["answer"] and "zorblax-turnips" not in cited(gone)
-        assert client.get("/documents/zorblax-turnips").status_code == 404
-
     seed = corpus / f"{SEED}.txt"
     seed.write_text(seed.read_text(encoding="utf-8") + "\nThe parade ended after midnight.\n", encoding="utf-8")
+    (corpus / "bees.md").unlink()
     (corpus / "extra.txt").write_text(TURNIPS, encoding="utf-8")
     changed = rag(["index", str(corpus)], env, work)
-    assert "added 1, updated 1, removed 0" in changed.stdout
-    (corpus / "extra.txt").unlink()
-    pruned = rag(["index", str(corpus)], env, work)
-    assert "added 0, updated 0, removed 1, unchanged 1" in pruned.stdout
+    assert "added 1, updated 1, removed 1, unchanged 0" in changed.stdout
     assert list(work.iterdir()) == []  # the commands wrote nothing where they ran
 
 
 def test_two_replicas_share_one_milvus(tmp_path: Path) -> None:
-    """Upload through one replica, answered and cited by the other; delete through the other, gone from both."""
+    """The API on Milvus: upload through one replica, answered and cited by both; delete through the other, gone
+    from both."""
     (tmp_path / "milvus").mkdir()
     with lite_server(tmp_path / "milvus") as uri, ExitStack() as stack:
         env = milvus_env(uri)
@@ -120,18 +108,25 @@ def test_two_replicas_share_one_milvus(tmp_path: Path) -> None:
         assert "added 1" in rag(["index", str(ROOT / "seeds")], env, job).stdout  # the ingestion job
         a = stack.enter_context(httpx.Client(base_url=stack.enter_context(serving(env, tmp_path / "a")), timeout=60))
         b = stack.enter_context(httpx.Client(base_url=stack.enter_context(serving(env, tmp_path / "b")), timeout=60))
+        ready = a.get("/readyz").json()
+        assert ready["store"] == "milvus" and ready["warnings"] == [] and ready["documents"] == 1
+        hits = a.get("/search", params={"q": "Liu Guozhong delegation", "k": 3}).json()["hits"]
+        assert hits[0]["bm25"] > 0  # Milvus's own BM25
         for replica in (a, b):
             assert cited(replica.post("/ask", json={"question": PARADE}).json()) == {SEED}
 
         r = a.post("/documents", json={"title": "Zorblax turnips", "text": TURNIPS}, headers=AUTH)
         assert r.status_code == 201, r.text
         written = r.headers["X-Index-Generation"]
-        on_b = b.post("/ask", json={"question": TURNIP_QUESTION})
-        assert "violet" in on_b.json()["answer"] and cited(on_b.json()) == {"zorblax-turnips"}
-        assert on_b.headers["X-Index-Generation"] == written
+        assert a.get("/documents/zorblax-turnips").json()["text"].startswith("Quenville")
+        for replica in (a, b):
+            after = replica.post("/ask", json={"question": TURNIP_QUESTION})
+            assert "violet" in after.json()["answer"] and cited(after.json()) == {"zorblax-turnips"}
+            assert after.headers["X-Index-Generation"] == written
         eventually(lambda: b.get("/documents/zorblax-turnips").status_code == 200)
 
         assert b.delete("/documents/zorblax-turnips", headers=AUTH).status_code == 200
+        assert b.get("/documents/zorblax-turnips").status_code == 404
         for replica in (a, b):
             gone = replica.post("/ask", json={"question": TURNIP_QUESTION}).json()
             assert "violet" not in gone["answer"] and "zorblax-turnips" not in cited(gone)
