@@ -228,7 +228,9 @@ class Segment:
         if self.meta["dense"] == "hnsw":
             import faiss
 
-            self.hnsw = guarded(_HNSW, lambda: faiss.read_index(str(folder / _HNSW)))
+            # Memory-mapped like the arrays: the graph's vectors stay file-backed pages, not a copy per process.
+            flags = getattr(faiss, "IO_FLAG_MMAP_IFC", 0)
+            self.hnsw = guarded(_HNSW, lambda: faiss.read_index(str(folder / _HNSW), flags))
         self._db = guarded(_DOCSTORE, lambda: _open_docstore(folder / _DOCSTORE))
         self._lock = threading.Lock()
         #: Rows read lately (an answer reads a sentence's text several times; rows never change).
