@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rag.store.docstore import DocRecord
 from rag.types import Chunk, Sentence
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     import numpy as np
@@ -146,10 +148,10 @@ class Snapshot:
                            else (self.segments[0].chunk_ids if self.segments else np.zeros(0, np.int64)))
         self._sentence_ids = (np.concatenate([s.sentence_ids for s in self.segments]) if len(self.segments) > 1
                               else (self.segments[0].sentence_ids if self.segments else np.zeros(0, np.int64)))
-        self.documents = DocumentMap(self)
+        self.documents: PerDocument[DocRecord] = PerDocument(self, lambda seg, d: seg.document(d))
         self.chunks = ChunkMap(self)
         self.sentences = SentenceMap(self)
-        self.titles = TitleMap(self)
+        self.titles: PerDocument[str] = PerDocument(self, lambda seg, d: seg.title(d))
 
     # --- chunks -------------------------------------------------------------------------------------------------
     def chunk(self, row: int) -> Chunk:
@@ -311,41 +313,19 @@ class ChunkVectors:
             yield cid, self._snap.chunk_vectors(np.array([self._snap.chunk_row(cid)]))[0]
 
 
-class DocumentMap(Mapping[str, DocRecord]):
-    """The live documents by id, each record read on demand."""
+class PerDocument(Mapping[str, T]):
+    """One value per live document by id (its record, its title), read on demand from the segment holding it."""
 
-    def __init__(self, snap: Snapshot) -> None:
+    def __init__(self, snap: Snapshot, read: Callable[[Segment, str], T | None]) -> None:
         self._snap = snap
+        self._read = read
 
-    def __getitem__(self, doc_id: str) -> DocRecord:
+    def __getitem__(self, doc_id: str) -> T:
         k = self._snap._doc_segment.get(doc_id)
-        rec = None if k is None else self._snap.segments[k].document(doc_id)
-        if rec is None:
+        got = None if k is None else self._read(self._snap.segments[k], doc_id)
+        if got is None:
             raise KeyError(doc_id)
-        return rec
-
-    def __contains__(self, doc_id: object) -> bool:
-        return doc_id in self._snap._doc_segment
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(sorted(self._snap._doc_segment))
-
-    def __len__(self) -> int:
-        return len(self._snap._doc_segment)
-
-
-class TitleMap(Mapping[str, str]):
-    """The live documents' titles by id, read on demand."""
-
-    def __init__(self, snap: Snapshot) -> None:
-        self._snap = snap
-
-    def __getitem__(self, doc_id: str) -> str:
-        k = self._snap._doc_segment.get(doc_id)
-        title = None if k is None else self._snap.segments[k].title(doc_id)
-        if title is None:
-            raise KeyError(doc_id)
-        return title
+        return got
 
     def __contains__(self, doc_id: object) -> bool:
         return doc_id in self._snap._doc_segment
