@@ -389,15 +389,25 @@ def _meta(path: Path) -> dict[str, Any]:
     return meta
 
 
+#: Document stores up to this size are checked page by page when opened; larger ones by their size alone.
+QUICK_CHECK_BYTES = 64 * 2**20
+
+
 def _open_docstore(path: Path) -> sqlite3.Connection:
-    """The segment's document store, read-only, checked page by page (a damaged page fails here, not mid-answer)."""
-    if not path.is_file():
-        raise FileNotFoundError(path)
+    """The segment's document store, read-only and checked: page by page (SQLite's ``quick_check``) up to
+    ``QUICK_CHECK_BYTES``, so a damaged page fails here and not mid-answer; a larger one (reading it whole would cost
+    seconds at every start) must be as long as its header says, which catches a cut file."""
+    size = path.stat().st_size
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     try:
-        verdict = db.execute("PRAGMA quick_check(1)").fetchone()
-        if not verdict or verdict[0] != "ok":
-            raise sqlite3.DatabaseError(f"quick_check: {verdict[0] if verdict else 'no answer'}")
+        if size <= QUICK_CHECK_BYTES:
+            verdict = db.execute("PRAGMA quick_check(1)").fetchone()
+            if not verdict or verdict[0] != "ok":
+                raise sqlite3.DatabaseError(f"quick_check: {verdict[0] if verdict else 'no answer'}")
+        else:
+            pages, page = db.execute("PRAGMA page_count").fetchone()[0], db.execute("PRAGMA page_size").fetchone()[0]
+            if pages * page != size:
+                raise sqlite3.DatabaseError(f"{size} bytes where its header says {pages * page}")
     except BaseException:
         db.close()
         raise

@@ -15,7 +15,7 @@ from rag.errors import IndexCorrupt, IndexMismatch, RagError
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from rag.store.generations import current_generation, load_snapshot
-from tests.damage import DAMAGED, OTHER_MODEL, Damage, damage_live, every_file_damage, publish_copy
+from tests.damage import DAMAGED, OTHER_MODEL, Damage, damage_live, every_file_damage, publish_copy, truncate
 from tests.fakes import HashTokenEmbedder
 from tests.texts import BREAD, ROCKETS, plain_article
 
@@ -175,3 +175,19 @@ def test_a_running_server_keeps_answering_and_readyz_names_the_problem(built: Se
         assert r.status_code == 200 and r.json()["generation"] == ready["generation"]
         assert "docstore.sqlite" in r.json()["problem"] and "rag index --rebuild" in r.json()["problem"]
         assert client.get("/healthz").status_code == 200
+
+
+def test_a_large_document_store_is_checked_by_its_size(built: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the page-by-page limit a cut document store is still refused (its header gives its length)."""
+    from rag.store import segments
+
+    monkeypatch.setattr(segments, "QUICK_CHECK_BYTES", 0)
+    index = built.index.index_dir
+    good = current_generation(index)
+    assert good is not None
+    publish_copy(index, "29990101T000000-sizeonly", None)
+    assert Pipeline(built, HashTokenEmbedder()).answer(ROCKET_Q).citations  # an intact store opens
+    (index / "CURRENT").write_text(good.name)
+    publish_copy(index, "29990101T000000-sizecut", truncate("docstore.sqlite", 0.9))
+    err = refusal(built)
+    assert isinstance(err, IndexCorrupt) and "docstore.sqlite" in err.message, err.message
