@@ -62,10 +62,11 @@ def ours_worker() -> int:
         dense = Pipeline(Settings(index_dir=index_dir, index_faq=False, top_k=TOP_K, retrieval="dense",
                                   rerank=False), embedder)
         dense.snapshot  # noqa: B018  (load before timing)
-        vectors = pipe.snapshot.vectors
+        index = pipe.loaded.retriever.dense
+        k = min(TOP_K, index.snap.chunk_rows.live)
         print(json.dumps(out), flush=True)
         serve({"search": pipe.search, "answer": pipe.answer, "search_dense": dense.search,
-               "floor": lambda q: vectors.search(embedder.embed([q]), TOP_K)})
+               "floor": lambda q: index.search(embedder.embed([q])[0], k)})
     return 0
 
 
