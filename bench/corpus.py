@@ -73,6 +73,14 @@ def load_corpus_or_skip(data_dir: Path = DATA_DIR) -> Corpus | None:
         return None
 
 
+def seed_corpus(questions: tuple[str, ...]) -> Corpus:
+    """The seed article alone, as the corpus and as the query index, with ``questions``: what ``--smoke`` runs on."""
+    from rag.ingest.loaders import load_paths
+
+    seeds = tuple(load_paths([SEEDS]))
+    return Corpus(seeds, seeds, questions)
+
+
 def sample_questions(questions: tuple[str, ...], n: int, seed: int = 0) -> list[str]:
     """A fixed random sample (all of them when ``n`` is 0 or at least their number)."""
     if n <= 0 or n >= len(questions):

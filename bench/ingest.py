@@ -3,6 +3,7 @@
 .venv/bin/python bench/ingest.py              # 2 interleaved rounds, writes bench/results/ingest.json
 .venv/bin/python bench/ingest.py --rounds 1   # quicker
 .venv/bin/python bench/ingest.py --threads 1 --out ingest-threads1   # one intra-op thread
+.venv/bin/python bench/ingest.py --smoke      # seconds: one round over the seed article, nothing written
 
 Each round times (a) ``Pipeline(Settings(index_dir=tmp, index_faq=False), embedder).update(upsert=articles)``
 with the model already loaded, (b) ``model.encode`` on exactly the chunk texts that index holds, and
@@ -25,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from corpus import load_corpus_or_skip
+from corpus import load_corpus_or_skip, seed_corpus
 from measure import Timer, machine_state, ratio, set_torch_threads, torch_threads, write_results
 
 BATCH_SIZE = 64
@@ -109,9 +110,14 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0 keeps torch's default).")
     ap.add_argument("--chunk-vectors", choices=("pooled", "encoded"), default="pooled",
                     help="How the index makes chunk vectors (RAG_CHUNK_VECTORS).")
+    ap.add_argument("--smoke", action="store_true", help="One round over the seed article, nothing written.")
     args = ap.parse_args()
     set_torch_threads(args.threads)
-    corpus = load_corpus_or_skip()
+    if args.smoke:
+        corpus = seed_corpus(())
+        args.rounds = 1
+    else:
+        corpus = load_corpus_or_skip()
     if corpus is None:
         return 0
     before = machine_state()
@@ -212,7 +218,7 @@ def main() -> int:
                          for k in stage_names},
         },
     }
-    path = write_results(args.out, result)
+    path = None if args.smoke else write_results(args.out, result)
     m = result["median"]
     print(f"\n{n_chunks} chunks, {n_sents} sentences; model load {t_load.seconds:.1f}s (excluded)")
     print(f"median ours {m['ours_s']}s ({m['ours_chunks_per_s']} chunks/s); floor chunks {m['floor_chunks_s']}s, "
@@ -223,7 +229,9 @@ def main() -> int:
     print(f"cpu time: ours/floor(chunks) {m['cpu_ratio_ours_over_floor_chunks']}x   "
           f"ours/floor(chunks+sentences) {m['cpu_ratio_ours_over_floor_chunks_sentences']}x")
     print(f"stages (median s): {m['stages_s']}")
-    print(f"load {before['loadavg']} -> {result['machine_after']['loadavg']}; wrote {path}")
+    print(f"load {before['loadavg']} -> {result['machine_after']['loadavg']}; wrote {path or 'nothing'}")
+    if args.smoke:
+        print("smoke: ok", file=sys.stderr)
     return 0
 
 

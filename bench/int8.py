@@ -121,7 +121,9 @@ def main() -> int:
                "questions": len(questions), "model_load_s": load_s, "torch_threads": torch_threads(),
                "ingest_rounds": ingest, "summary": summary, "machine_before": before, "machine_after": machine_state()}
     print(summary, file=sys.stderr)
-    if not args.smoke:
+    if args.smoke:
+        print("smoke: ok", file=sys.stderr)
+    else:
         print(f"wrote {write_results(args.out, payload)}", file=sys.stderr)
     return 0
 

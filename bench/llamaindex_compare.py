@@ -3,6 +3,7 @@
 .venv/bin/python bench/llamaindex_compare.py                 # 2 rounds, 300 questions
 .venv/bin/python bench/llamaindex_compare.py --rounds 1 -n 100
 .venv/bin/python bench/llamaindex_compare.py --threads 1 --out llamaindex_compare-threads1
+.venv/bin/python bench/llamaindex_compare.py --smoke      # the seed article, 1 round, 2 questions, nothing written
 
 LlamaIndex lives in its own venv (never in ours; see bench/README.md for the install). Per round, three
 worker processes start one after the other, each loading the model (timed apart) and ingesting the whole
@@ -25,7 +26,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any
 
-from corpus import load_corpus, load_corpus_or_skip, sample_questions
+from corpus import Corpus, load_corpus_or_skip, sample_questions, seed_corpus
 from measure import Timer, machine_state, ratio, summary_ms, write_results
 from worker_protocol import serve
 
@@ -39,7 +40,7 @@ WARMUP = 10
 PRIME = "warm the caches of this worker"
 
 
-def ours_worker() -> int:
+def ours_worker(corpus: Corpus) -> int:
     """Our side: model load, full ingest, one JSON line, then timed requests (``worker_protocol.serve``)."""
     import torch
 
@@ -47,7 +48,6 @@ def ours_worker() -> int:
     from rag.pipeline import Pipeline
     from rag.settings import Settings
 
-    corpus = load_corpus()
     out: dict[str, Any] = {"system": "ours", "torch_threads": torch.get_num_threads()}
     with Timer() as t:
         embedder = SentenceTransformerEmbedder()
@@ -62,10 +62,11 @@ def ours_worker() -> int:
         dense = Pipeline(Settings(index_dir=index_dir, index_faq=False, top_k=TOP_K, retrieval="dense",
                                   rerank=False), embedder)
         dense.snapshot  # noqa: B018  (load before timing)
-        vectors = pipe.snapshot.vectors
+        index = pipe.loaded.retriever.dense
+        k = min(TOP_K, index.snap.chunk_rows.live)
         print(json.dumps(out), flush=True)
         serve({"search": pipe.search, "answer": pipe.answer, "search_dense": dense.search,
-               "floor": lambda q: vectors.search(embedder.embed([q]), TOP_K)})
+               "floor": lambda q: index.search(embedder.embed([q])[0], k)})
     return 0
 
 
@@ -195,16 +196,26 @@ def main() -> int:
                     help="OMP_NUM_THREADS for every worker, i.e. torch's intra-op threads (0 keeps the default).")
     ap.add_argument("--worker", choices=["ours"], help=argparse.SUPPRESS)
     ap.add_argument("--out", default="llamaindex_compare")
+    ap.add_argument("--smoke", action="store_true",
+                    help="The seed article, 1 round, 2 questions, nothing written (skipped without --li-python).")
     args = ap.parse_args()
-    corpus = load_corpus_or_skip()
+    if args.smoke:
+        from api_latency import QUESTIONS
+
+        corpus: Corpus | None = seed_corpus(QUESTIONS)
+        args.rounds, args.n = 1, 2
+    else:
+        corpus = load_corpus_or_skip()
     if corpus is None:
         return 0
     if args.worker == "ours":
-        return ours_worker()
+        return ours_worker(corpus)
     reason = li_available(args.li_python)
     if reason:
         print(f"skipped: LlamaIndex unavailable: {reason}", file=sys.stderr)
-        write_results(args.out, {"benchmark": "llamaindex_compare", "skipped": reason, "machine": machine_state()})
+        if not args.smoke:
+            write_results(args.out, {"benchmark": "llamaindex_compare", "skipped": reason,
+                                     "machine": machine_state()})
         return 0
 
     before = machine_state()
@@ -220,7 +231,8 @@ def main() -> int:
             (f"llamaindex_{size}_{overlap}", [*li_cmd, str(size), str(overlap)], LI_MODES)
             for size, overlap in LI_CONFIGS
         ]
-        jobs.insert(1, ("ours", [sys.executable, str(Path(__file__).resolve()), "--worker", "ours"], OURS_MODES))
+        ours_cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "ours", *(["--smoke"] * args.smoke)]
+        jobs.insert(1, ("ours", ours_cmd, OURS_MODES))
         for r in range(1, args.rounds + 1):
             rounds.append(run_round(r, jobs if r % 2 else jobs[::-1], questions, Path(tmp), env))
 
@@ -238,8 +250,11 @@ def main() -> int:
                     "latency": {k: summary_ms(v) for k, v in rd["latency_s"].items()}} for rd in rounds],
         "summary": summary,
     }
-    path = write_results(args.out, result)
     print(json.dumps(summary, indent=2))
+    if args.smoke:
+        print("smoke: ok", file=sys.stderr)
+        return 0
+    path = write_results(args.out, result)
     print(f"load {before['loadavg']} -> {result['machine_after']['loadavg']}; wrote {path}")
     return 0
 

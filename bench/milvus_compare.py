@@ -2,6 +2,7 @@
 
 .venv/bin/python bench/milvus_compare.py                 # 200 XQuAD questions, embedded Milvus Lite
 .venv/bin/python bench/milvus_compare.py --uri http://127.0.0.1:19530   # a Milvus server instead (it must be up)
+.venv/bin/python bench/milvus_compare.py --smoke         # seconds: the seed article, 3 questions, nothing written
 
 Both indexes are built from the XQuAD articles with the same loaded model (its load time is left out); each
 question is asked of both stores in alternating order (``search`` and ``answer``), so load spikes from other
@@ -11,6 +12,7 @@ jobs hit them alike. Bytes per chunk: the FAISS generation folder, and the Milvu
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
 import sys
 import tempfile
@@ -18,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from corpus import load_corpus_or_skip, sample_questions
+from corpus import load_corpus_or_skip, sample_questions, seed_corpus
 from measure import Timer, machine_state, ratio, summary_ms, torch_threads, write_results
 
 TOP_K = 5
@@ -34,8 +36,21 @@ def main() -> int:
     ap.add_argument("-n", type=int, default=200, help="Questions sampled (seed 0); 0 means all.")
     ap.add_argument("--uri", default="", help="Milvus URI (default: Milvus Lite in a temporary folder).")
     ap.add_argument("--out", default="milvus_compare", help="Result name under bench/results/ (without .json).")
+    ap.add_argument("--smoke", action="store_true",
+                    help="The seed article and 3 of its questions on Milvus Lite (or --uri), nothing written.")
     args = ap.parse_args()
-    corpus = load_corpus_or_skip()
+    needed = ("pymilvus",) if args.uri else ("pymilvus", "milvus_lite")
+    missing = [m for m in needed if importlib.util.find_spec(m) is None]
+    if missing:
+        print(f"skipped: {', '.join(missing)} not installed (pip install -e '.[milvus]')", file=sys.stderr)
+        return 0
+    if args.smoke:
+        from api_latency import QUESTIONS
+
+        corpus = seed_corpus(QUESTIONS)
+        args.n = 3
+    else:
+        corpus = load_corpus_or_skip()
     if corpus is None:
         return 0
     questions = sample_questions(corpus.xquad_questions, args.n)
@@ -114,13 +129,15 @@ def main() -> int:
                                   for op in ("search", "answer")},
         "same_top_passage": round(same_top / max(len(questions), 1), 4),
     }
-    path = write_results(args.out, result)
+    path = None if args.smoke else write_results(args.out, result)
     for name, v in ingest.items():
         print(f"ingest {name:7s} {v['seconds']:8.1f} s  {v['chunks']} chunks  {v.get('bytes_per_chunk', '-')} B/chunk")
     for n, s in stats.items():
         print(f"  {n:15s} p50 {s['p50_ms']:8.2f} ms   p95 {s['p95_ms']:8.2f} ms")
     print(f"same top passage: {result['same_top_passage']}; load {before['loadavg']} -> "
-          f"{result['machine_after']['loadavg']}; wrote {path}")
+          f"{result['machine_after']['loadavg']}; wrote {path or 'nothing'}")
+    if args.smoke:
+        print("smoke: ok", file=sys.stderr)
     return 0
 
 

@@ -4,6 +4,7 @@
 .venv/bin/python bench/query.py -n 0       # all 1190 questions
 .venv/bin/python bench/query.py --threads 1 --out query-threads1   # one intra-op thread
 .venv/bin/python bench/query.py --blas-threads 0 --out query-blas-uncapped  # leave the BLAS pools uncapped
+.venv/bin/python bench/query.py --smoke    # seconds: the seed article's index and 3 of its questions, nothing written
 
 Every question runs through five variants in a rotating order, so load spikes from other jobs hit them
 alike: the floor, ``search`` and ``answer`` with the default settings (hybrid + rerank), and ``search`` and
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from corpus import load_corpus_or_skip, sample_questions
+from corpus import load_corpus_or_skip, sample_questions, seed_corpus
 from measure import Timer, machine_state, ratio, set_torch_threads, summary_ms, torch_threads, write_results
 
 TOP_K = 5
@@ -37,11 +38,12 @@ def build_variants(index_dir: Path, embedder: Any, blas_threads: int) -> dict[st
     base = {"index_dir": index_dir, "index_faq": False, "top_k": TOP_K, "blas_threads": blas_threads}
     hybrid = Pipeline(Settings(**base), embedder)
     dense = Pipeline(Settings(**base, retrieval="dense", rerank=False), embedder)
-    vectors = hybrid.snapshot.vectors  # loads (and checks) the index before any timing
+    index = hybrid.loaded.retriever.dense  # loads (and checks) the index before any timing
     dense.snapshot  # noqa: B018  (same: load outside the timed loop)
+    k = min(TOP_K, index.snap.chunk_rows.live)
 
     def floor(q: str) -> Any:
-        return vectors.search(embedder.embed([q]), TOP_K)
+        return index.search(embedder.embed([q])[0], k)
 
     return {
         "floor": floor,
@@ -67,9 +69,16 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0 keeps torch's default).")
     ap.add_argument("--blas-threads", type=int, default=1,
                     help="Settings.blas_threads: cap numpy's/faiss's BLAS pools (0 leaves them alone).")
+    ap.add_argument("--smoke", action="store_true", help="The seed article and 3 of its questions, nothing written.")
     args = ap.parse_args()
     set_torch_threads(args.threads)
-    corpus = load_corpus_or_skip()
+    if args.smoke:
+        from api_latency import QUESTIONS
+
+        corpus = seed_corpus(QUESTIONS)
+        args.n = 3
+    else:
+        corpus = load_corpus_or_skip()
     if corpus is None:
         return 0
     questions = sample_questions(corpus.xquad_questions, args.n)
@@ -140,14 +149,16 @@ def main() -> int:
         "ratios": ratios,
         "requirement_hybrid_over_dense_max": 2.0,
     }
-    path = write_results(args.out, result)
-    print(f"{len(questions)} XQuAD questions, index of {report.total_chunks} chunks, top_k {TOP_K}")
+    path = None if args.smoke else write_results(args.out, result)
+    print(f"{len(questions)} questions, index of {report.total_chunks} chunks, top_k {TOP_K}")
     for n, s in stats.items():
         print(f"  {n:14s} p50 {s['p50_ms']:8.2f} ms   p95 {s['p95_ms']:8.2f} ms   mean {s['mean_ms']:8.2f} ms")
     for k, v in ratios.items():
         print(f"  {k:42s} {v}x")
     print(f"  answer stages p50 ms: {result['answer_stage_p50_ms']}")
-    print(f"load {before['loadavg']} -> {result['machine_after']['loadavg']}; wrote {path}")
+    print(f"load {before['loadavg']} -> {result['machine_after']['loadavg']}; wrote {path or 'nothing'}")
+    if args.smoke:
+        print("smoke: ok", file=sys.stderr)
     return 0
 
 

@@ -12,6 +12,7 @@ adding and deleting one document (an embedder that returns ready vectors: the wr
 
     .venv/bin/python bench/scale.py --sizes 1000 10000 100000 --out scale
     .venv/bin/python bench/scale.py --sizes 1000000 --no-token-vectors --tile-template 10000 --out scale-1m
+    .venv/bin/python bench/scale.py --smoke     # seconds: 300 chunks of the seed article, HNSW, nothing written
 """
 
 from __future__ import annotations
@@ -31,11 +32,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.corpus import load_corpus_or_skip, sample_questions
+from bench.corpus import Corpus, load_corpus_or_skip, sample_questions, seed_corpus
 from bench.measure import machine_state, percentile, rag_fingerprint, write_results
 
 DIM = 384
 NOISE = 0.35  # how far a copy's vectors stray from its template's (cosine ~0.94)
+#: ``--smoke``: the whole script on a tiny index, segments small enough to get HNSW graphs, a few of everything.
+SMOKE = {"sizes": [300], "hnsw_threshold": 100, "segment_chunks": 200, "tile_template": 0, "questions": 2,
+         "searches": 5, "writes": 1}
 
 
 class ReadyEmbedder:
@@ -85,6 +89,15 @@ def unit(m: Any) -> Any:
 
     m = np.asarray(m, dtype=np.float32)
     return m / np.linalg.norm(m, axis=-1, keepdims=True)
+
+
+def bench_corpus(args: argparse.Namespace) -> Corpus | None:
+    """The seed article and its questions under ``--smoke``, else the benchmark corpus (None when it is absent)."""
+    if args.smoke:
+        from bench.api_latency import QUESTIONS
+
+        return seed_corpus(QUESTIONS)
+    return load_corpus_or_skip()
 
 
 def settings_for(index_dir: Path, args: argparse.Namespace) -> Any:
@@ -146,7 +159,7 @@ def build(index_dir: Path, size: int, args: argparse.Namespace) -> dict[str, Any
     from rag.store.indexing import dense_layout
     from rag.types import Article
 
-    corpus = load_corpus_or_skip()
+    corpus = bench_corpus(args)
     assert corpus is not None
     settings = settings_for(index_dir, args)
     emb = ReadyEmbedder(args.token_vectors)
@@ -217,7 +230,7 @@ def measure(index_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
     from rag.types import Article
 
     settings = settings_for(index_dir, args)
-    corpus = load_corpus_or_skip()
+    corpus = bench_corpus(args)
     assert corpus is not None
     questions = sample_questions(corpus.xquad_questions, args.questions)
     pipeline = Pipeline(settings)  # the bundled model: questions are embedded for real
@@ -274,7 +287,7 @@ def measure(index_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
     out["rss_growth_per_chunk"] = {k: round((asked[k] - before[k]) / n, 1) for k in before}
     # One-document writes, beyond embedding.
     ready = ReadyEmbedder(bool(snap.manifest.token_vectors), seed=5)
-    template = corpus.articles[1]
+    template = corpus.articles[min(1, len(corpus.articles) - 1)]
     adds, deletes, add_cpu, delete_cpu = [], [], [], []
     for i in range(args.writes):
         art = Article(doc_id=f"written-{i}", title=template.title, text=template.text, body_start=template.body_start,
@@ -323,12 +336,17 @@ def main() -> int:
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
     ap.add_argument("--keep", action="store_true", help="keep the built indexes")
     ap.add_argument("--out", default="scale")
+    ap.add_argument("--smoke", action="store_true",
+                    help="the whole script on 300 chunks of the seed article (HNSW segments), nothing written")
     ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # internal: measure this index, print JSON
     args = ap.parse_args()
+    if args.smoke:  # the --measure process gets --smoke too (it is handed this process's arguments)
+        for key, value in SMOKE.items():
+            setattr(args, key, value)
     if args.measure is not None:
         print(json.dumps(measure(args.measure, args)))
         return 0
-    if load_corpus_or_skip() is None:
+    if bench_corpus(args) is None:
         return 0
     results: dict[str, Any] = {"machine_before": machine_state(), "rag_sources_sha256": rag_fingerprint(),
                                "settings": {k: v for k, v in vars(args).items() if k not in ("workdir", "measure")},
@@ -367,6 +385,13 @@ def main() -> int:
                       for k in ("RssAnon", "RssFile")}
         for (a, va), (b, vb) in itertools.pairwise(sizes)}
     results["machine_after"] = machine_state()
+    if args.smoke:
+        row = results["sizes"][str(args.sizes[0])]
+        if "hnsw" not in row["segments"]:
+            print(f"smoke: no HNSW segment in {row['segments']}", file=sys.stderr)
+            return 1
+        print(f"smoke: ok ({row['chunks']} chunks, segments {row['segments']})", file=sys.stderr)
+        return 0
     print(write_results(args.out, results))
     return 0
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -90,33 +89,6 @@ def test_a_float32_index_is_refused_at_int8_in_one_line(seed_index: Path) -> Non
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in r.stderr
     assert "embedded at float32 precision but RAG_EMBEDDING_PRECISION is int8" in lines[0]
-
-
-@pytest.mark.slow
-def test_int8_benchmark_smoke() -> None:
-    """bench/int8.py end to end on the seed article: both precisions ingest and answer."""
-    r = subprocess.run([sys.executable, "bench/int8.py", "--smoke"], cwd=ROOT, capture_output=True, text=True,
-                       timeout=600)
-    assert r.returncode == 0, r.stderr[-2000:]
-    assert "'answer'" in r.stderr and "ingest_wall_ratio_median" in r.stderr
-
-
-@pytest.mark.slow
-def test_load_benchmark_smoke() -> None:
-    """bench/load.py end to end on the seed index: a real server, 1 and 4 clients, a few requests, no errors."""
-    r = subprocess.run([sys.executable, "bench/load.py", "--smoke"], cwd=ROOT, capture_output=True, text=True,
-                       timeout=600)
-    assert r.returncode == 0, r.stderr[-2000:]
-    assert "smoke: 0 errors" in r.stderr
-
-
-@pytest.mark.slow
-def test_coldstart_benchmark_smoke() -> None:
-    """bench/coldstart.py end to end: a cold ``ask``, a cold ``rag serve`` up to /readyz, a cold import."""
-    r = subprocess.run([sys.executable, "bench/coldstart.py", "--smoke"], cwd=ROOT, capture_output=True, text=True,
-                       timeout=600)
-    assert r.returncode == 0, r.stderr[-2000:]
-    assert "smoke: ok" in r.stderr and "serve_readyz" in r.stderr
 
 
 def test_at_int8_a_vector_depends_on_its_batch_so_questions_are_not_batched(
