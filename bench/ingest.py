@@ -33,7 +33,7 @@ BATCH_SIZE = 64
 #: Module-level functions timed as stages of one update: (stage, module, name); missing ones are skipped. Pooling
 #: the chunk vectors is not one: it may call the embedder (titles), which is timed as embedding already.
 STAGES = (("chunking", "rag.store.encoding", "chunk_all"), ("sentence_split", "rag.store.encoding", "sentences_of"),
-          ("assemble", "rag.store.segments", "segment_rows"), ("write", "rag.store.indexing", "publish"))
+          ("assemble", "rag.store.segment_writing", "segment_rows"), ("write", "rag.store.indexing", "publish"))
 
 
 def _timed(fn: Callable[..., Any], sink: list[float]) -> Callable[..., Any]:

@@ -1,7 +1,7 @@
 """Large synthetic segments by tiling a small one: every row copied ``copies`` times, in the store's own format.
 
 A million chunks cannot be assembled row by row on a 2-core machine in reasonable time, so ``bench/scale.py``
-builds one template segment through ``rag.store.segments.write_segment`` and this module repeats it at the file
+builds one template segment through ``rag.store.segment_writing.write_segment`` and this module repeats it at the file
 level: ids, sentence rows and term postings shifted per copy, documents renamed ``<id>~<copy>``, vectors perturbed
 per copy (fresh noise around the template's), BM25 document frequencies multiplied, token vectors repeated.
 """

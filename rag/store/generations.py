@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from rag.store.contents import IndexContents
-    from rag.store.segments import DenseLayout
+    from rag.store.segment_writing import DenseLayout
     from rag.store.snapshot import Snapshot
 
 _MANIFEST = "manifest.json"
@@ -202,7 +202,7 @@ def publish(index_dir: Path, manifest: Manifest, new: IndexContents | None, layo
             position: int | None = None) -> Path:
     """Write ``new`` (if any) as a segment inserted into ``manifest.segments`` at ``position`` (default: last) and
     the manifest as a new generation, then make it live atomically; call under ``write_lock``."""
-    from rag.store.segments import write_segment
+    from rag.store.segment_writing import write_segment
 
     gens, segs = index_dir / "generations", index_dir / "segments"
     gens.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,7 @@ from rag.store.encoding import add_articles
 from rag.store.generations import Manifest, collect_garbage, load_snapshot, publish, read_manifest, write_lock
 from rag.store.merging import MergePolicy
 from rag.store.plan import IndexReport, plan_changes
-from rag.store.segments import DenseLayout
+from rag.store.segment_writing import DenseLayout
 from rag.types import Article
 
 if TYPE_CHECKING:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -43,6 +44,12 @@ class Manifest:
     @classmethod
     def from_json(cls, raw: str | bytes) -> Manifest:
         """Parse and type-check a manifest (unknown keys are ignored); raises ``pydantic.ValidationError``."""
-        from pydantic import TypeAdapter
+        return _adapter().validate_json(raw, strict=True)
 
-        return TypeAdapter(cls).validate_json(raw, strict=True)
+
+@functools.cache
+def _adapter() -> Any:
+    """The manifest's pydantic validator, built once (building it costs more than checking a manifest)."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(Manifest)

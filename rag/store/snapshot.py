@@ -144,10 +144,8 @@ class Snapshot:
             for d in seg.doc_ids:
                 if d not in gone:
                     self._doc_segment[d] = k
-        self._chunk_ids = (np.concatenate([s.chunk_ids for s in self.segments]) if len(self.segments) > 1
-                           else (self.segments[0].chunk_ids if self.segments else np.zeros(0, np.int64)))
-        self._sentence_ids = (np.concatenate([s.sentence_ids for s in self.segments]) if len(self.segments) > 1
-                              else (self.segments[0].sentence_ids if self.segments else np.zeros(0, np.int64)))
+        self._chunk_ids = _joined([s.chunk_ids for s in self.segments])
+        self._sentence_ids = _joined([s.sentence_ids for s in self.segments])
         self.documents: PerDocument[DocRecord] = PerDocument(self, lambda seg, d: seg.document(d))
         self.chunks = ChunkMap(self)
         self.sentences = SentenceMap(self)
@@ -160,11 +158,7 @@ class Snapshot:
 
     def chunk_row(self, chunk_id: int) -> int:
         """The global row of a chunk id (-1: not in this generation)."""
-        import numpy as np
-
-        ids = self._chunk_ids
-        i = int(np.searchsorted(ids, chunk_id))
-        return i if i < len(ids) and int(ids[i]) == chunk_id else -1
+        return _row_of(self._chunk_ids, chunk_id)
 
     def chunk_vectors(self, rows: np.ndarray) -> np.ndarray:
         return self.chunk_rows.gather(rows, [s.chunk_vectors for s in self.segments])
@@ -188,11 +182,7 @@ class Snapshot:
         return self.segments[k].sentence_text(local)
 
     def sentence_row(self, sent_id: int) -> int:
-        import numpy as np
-
-        ids = self._sentence_ids
-        i = int(np.searchsorted(ids, sent_id))
-        return i if i < len(ids) and int(ids[i]) == sent_id else -1
+        return _row_of(self._sentence_ids, sent_id)
 
     def sentence_vectors_of(self, rows: np.ndarray) -> np.ndarray:
         import numpy as np
@@ -253,6 +243,23 @@ class Snapshot:
                 if doc_id not in gone:
                     out[doc_id] = (sha, source)
         return out
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """The segments' id arrays end to end (a single one as it is: memory-mapped, not copied)."""
+    import numpy as np
+
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+
+def _row_of(ids: np.ndarray, wanted: int) -> int:
+    """The row of ``wanted`` in the ascending ``ids`` (-1: absent)."""
+    import numpy as np
+
+    i = int(np.searchsorted(ids, wanted))
+    return i if i < len(ids) and int(ids[i]) == wanted else -1
 
 
 class SegmentedTokens:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +13,7 @@ from rag.generation.answerer import pieces
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from tests.fakes import HashEmbedder
+from tests.readiness import readyz
 from tests.sse import events
 from tests.texts import BREAD, CATS, ROCKETS, plain_article
 
@@ -126,15 +126,6 @@ def test_unexpected_errors_do_not_leak(pipeline: Pipeline, monkeypatch: pytest.M
     assert r.status_code == 500
     assert r.json() == {"error": {"code": "internal_error", "message": "internal server error"}}
 
-
-def readyz(client: TestClient) -> dict[str, object]:
-    """/readyz once the background warm-up has finished (it may still be running right after startup)."""
-    deadline = time.monotonic() + 30
-    while True:
-        r = client.get("/readyz").json()
-        if "loading" not in str(r.get("reason", "")) or time.monotonic() > deadline:
-            return r  # type: ignore[no-any-return]
-        time.sleep(0.05)
 
 
 def test_ready_and_metrics(client: TestClient) -> None:

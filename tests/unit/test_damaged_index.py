@@ -17,6 +17,7 @@ from rag.settings import Settings
 from rag.store.generations import current_generation, load_snapshot
 from tests.damage import DAMAGED, OTHER_MODEL, Damage, damage_live, every_file_damage, publish_copy, truncate
 from tests.fakes import HashTokenEmbedder
+from tests.readiness import readyz
 from tests.texts import BREAD, ROCKETS, plain_article
 
 ROCKET_Q = "When did the rocket launch?"
@@ -91,15 +92,6 @@ def test_a_write_refuses_a_damaged_index_and_rebuild_replaces_it(built: Settings
     assert not list(index.glob(".CURRENT.*"))
     assert not pipeline.answer(ROCKET_Q).abstained
 
-
-def readyz(client: TestClient) -> dict[str, object]:
-    """/readyz once the background warm-up has finished."""
-    deadline = time.monotonic() + 30
-    while True:
-        r = client.get("/readyz").json()
-        if "loading" not in str(r.get("reason", "")) or time.monotonic() > deadline:
-            return r  # type: ignore[no-any-return]
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("kind", ["chunk_vectors.npy truncated", "docstore.sqlite garbled", "manifest.json wrong types",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import rag.store.segments
+import rag.store.segment_writing
 from rag.errors import DocumentNotFound, DuplicateDocument, IndexMismatch, IndexNotFound
 from rag.pipeline import Pipeline
 from rag.settings import Settings
@@ -134,7 +134,7 @@ def test_failed_write_leaves_previous_index_live(settings: Settings, fake_embedd
     def boom(*_a: object, **_k: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(rag.store.segments, "write_docstore", boom)
+    monkeypatch.setattr(rag.store.segment_writing, "write_docstore", boom)
     with pytest.raises(OSError):
         p.update(upsert=[plain_article("rockets", ROCKETS)])
     assert current_generation(settings.index.index_dir) == gen
